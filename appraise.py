@@ -1,0 +1,23 @@
+"""The `appraise` command: one entry point whose sub-commands live beside the code they run.
+
+Sub-command modules import their heavy dependencies (TensorFlow, MLflow) inside the commands, so
+`appraise --help` is quick and `appraise serve` never loads the training stack.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from training.data_cli import data_app
+
+app = typer.Typer(
+    help="Appraiser: multimodal price prediction for second-hand listings.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data_app, name="data")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
