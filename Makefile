@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 DATA ?= data
 DEMO_ROWS ?= 2000
 DEMO_SEED ?= 1
+DEMO_EPOCHS ?= 8
 
-.PHONY: setup lint format test demo clean
+.PHONY: setup lint format test demo results clean
 
 setup: $(STAMP)
 
@@ -33,7 +34,20 @@ test: setup lint
 demo: setup
 	rm -rf $(DATA)/sample
 	$(BIN)/appraise data synth $(DATA)/sample --rows $(DEMO_ROWS) --seed $(DEMO_SEED)
-	$(BIN)/appraise data check $(DATA)/sample
+	$(BIN)/appraise data check $(DATA)/sample | tail -n 1
+	$(BIN)/appraise train $(DATA)/sample --epochs $(DEMO_EPOCHS) --no-compare
+
+# Regenerate docs/results.md: the acceptance runs of the training issue (about 25 minutes).
+HOUSES ?= ../shared/datasets/houses
+results: setup
+	rm -rf $(DATA)/results && mkdir -p $(DATA)/results
+	$(BIN)/appraise data synth $(DATA)/results/clothing-20k --rows 20000 --seed 7
+	$(BIN)/appraise train $(DATA)/results/clothing-20k --report $(DATA)/results/clothing.md
+	$(BIN)/appraise data import houses $(HOUSES) $(DATA)/results/houses --min-zipcode-houses 25
+	$(BIN)/appraise train $(DATA)/results/houses --config configs/houses.yaml \
+		--report $(DATA)/results/houses.md
+	$(BIN)/python -m training.report docs/results-header.md \
+		$(DATA)/results/clothing.md $(DATA)/results/houses.md > docs/results.md
 
 clean:
 	rm -rf $(DATA) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

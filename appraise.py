@@ -6,9 +6,12 @@ Sub-command modules import their heavy dependencies (TensorFlow, MLflow) inside 
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from training.data_cli import data_app
+from training.train_cli import train_app
 
 app = typer.Typer(
     help="Appraiser: multimodal price prediction for second-hand listings.",
@@ -16,8 +19,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data_app, name="data")
+app.add_typer(train_app)
 
 
 def main() -> None:
     """Console-script entry point."""
+    # TensorFlow's C++ start-up chatter (CPU features, CUDA probing) hides our own output.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     app()

@@ -65,13 +65,16 @@ def synth(
 def import_houses(
     source: Annotated[Path, typer.Argument(help="Folder holding HousesInfo.txt, or its parent.")],
     folder: Annotated[Path, typer.Argument(help="New folder to write the dataset into.")],
+    min_zipcode_houses: Annotated[
+        int, typer.Option(min=0, help="Drop zipcodes with fewer houses (published protocol: 25).")
+    ] = 0,
 ) -> None:
     """Convert the Houses dataset (Ahmed & Moustafa, 2016) into our dataset format."""
     from training.houses import HousesImportError
     from training.houses import import_houses as run_import
 
     try:
-        count = run_import(source, folder)
+        count = run_import(source, folder, min_zipcode_houses)
     except HousesImportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from collections import Counter
 from pathlib import Path
 
 from models.schema import Feature, FeatureType, Schema
@@ -54,15 +55,22 @@ def find_info_file(source: Path) -> Path:
     return nested[0]
 
 
-def import_houses(source: Path, target: Path) -> int:
-    """Convert the Houses dataset at `source` into a dataset folder; returns the house count."""
+def import_houses(source: Path, target: Path, min_zipcode_houses: int = 0) -> int:
+    """Convert the Houses dataset at `source` into a dataset folder; returns the house count.
+
+    `min_zipcode_houses` drops houses whose zipcode has fewer houses than that, as the
+    published reference protocol does (25); the default keeps every house.
+    """
     info = find_info_file(source)
     if target.exists() and any(target.iterdir()):
         raise HousesImportError(f"{target}: folder is not empty; choose a new folder")
     (target / "photos").mkdir(parents=True, exist_ok=True)
     schema = houses_schema()
     schema.save(target)
-    rows = [_convert(number, line, info.parent, target) for number, line in _lines(info)]
+    lines = _lines(info)
+    counts = Counter(line.split()[3] for _, line in lines if len(line.split()) == 5)
+    keep = [(n, line) for n, line in lines if counts[line.split()[3]] >= min_zipcode_houses]
+    rows = [_convert(number, line, info.parent, target) for number, line in keep]
     columns = [schema.id_column or "id"] + [f.name for f in schema.features] + [schema.target]
     with (target / "listings.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")

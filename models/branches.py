@@ -1,0 +1,127 @@
+"""Branch builders: one named sub-model per kind of input, each usable alone (for ablations).
+
+Every builder adapts its preprocessing layers on the training values it is given, so what was
+fitted on training data is saved inside the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers
+
+from models.config import PhotoConfig, TabularConfig, TextConfig
+from models.layers import BlankPhoto, BlankText, Presence
+from models.schema import Feature, FeatureType
+
+
+def text_branch(
+    feature: Feature, config: TextConfig, texts: Sequence[str], blank_rate: float, seed: int
+) -> keras.Model:
+    """Text → token ids → embedding → stacked Conv1D → global max pool, plus a presence flag."""
+    name = feature.name
+    raw = keras.Input(shape=(), dtype="string", name=name)
+    vectorizer = layers.TextVectorization(
+        max_tokens=config.max_tokens,
+        output_sequence_length=config.sequence_length,
+        name=f"{name}_vectorizer",
+    )
+    vectorizer.adapt(np.asarray(texts, dtype=object))
+    ids = vectorizer(BlankText(blank_rate, seed=seed, name=f"{name}_blank")(raw))
+    x = layers.Embedding(vectorizer.vocabulary_size(), config.embedding_dim)(ids)
+    for filters in config.filters:
+        x = layers.Conv1D(filters, config.kernel_size, padding="same", activation="relu")(x)
+    pooled = layers.GlobalMaxPooling1D()(x)
+    present = Presence(name=f"{name}_present")(ids)
+    return keras.Model(raw, layers.Concatenate()([pooled, present]), name=f"text_{name}")
+
+
+def photo_branch(
+    feature: Feature, config: PhotoConfig, blank_rate: float, seed: int
+) -> keras.Model:
+    """uint8 photo → stride-2 stem → residual (or inception) stages → global average pool."""
+    name = feature.name
+    size = config.image_size
+    raw = keras.Input(shape=(size, size, 3), dtype="uint8", name=name)
+    photos = BlankPhoto(blank_rate, seed=seed, name=f"{name}_blank")(raw)
+    present = Presence(name=f"{name}_present")(photos)
+    x = layers.Rescaling(1.0 / 255.0)(photos)
+    if config.flip:
+        x = layers.RandomFlip("horizontal", seed=seed)(x)
+    x = _conv_bn(x, config.stem_filters, 3, strides=2)
+    block = residual_block if config.block == "residual" else inception_block
+    for filters in config.block_filters:
+        x = block(x, filters, strides=2)
+    pooled = layers.GlobalAveragePooling2D()(x)
+    return keras.Model(raw, layers.Concatenate()([pooled, present]), name=f"photo_{name}")
+
+
+def _conv_bn(x: Any, filters: int, kernel: int, strides: int = 1, relu: bool = True) -> Any:
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x) if relu else x
+
+
+def residual_block(x: Any, filters: int, strides: int = 1) -> Any:
+    """Two 3x3 convolutions plus a shortcut: identity, or a 1x1 projection where shapes change."""
+    shortcut = x
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = _conv_bn(x, filters, 1, strides=strides, relu=False)
+    y = _conv_bn(x, filters, 3, strides=strides)
+    y = _conv_bn(y, filters, 3, relu=False)
+    return layers.ReLU()(layers.Add()([shortcut, y]))
+
+
+def inception_block(x: Any, filters: int, strides: int = 1) -> Any:
+    """Parallel 1x1, 3x3, double-3x3 and pooled paths, concatenated to `filters` channels."""
+    quarter = max(filters // 4, 1)
+    one = _conv_bn(x, quarter, 1, strides=strides)
+    three = _conv_bn(_conv_bn(x, quarter, 1), filters // 2, 3, strides=strides)
+    five = _conv_bn(_conv_bn(x, quarter // 2 or 1, 1), quarter // 2 or 1, 3)
+    five = _conv_bn(five, quarter // 2 or 1, 3, strides=strides)
+    pooled = layers.MaxPooling2D(3, strides=strides, padding="same")(x)
+    pooled = _conv_bn(pooled, filters - quarter - filters // 2 - (quarter // 2 or 1), 1)
+    return layers.Concatenate()([one, three, five, pooled])
+
+
+def tabular_branch(
+    features: Sequence[Feature], config: TabularConfig, columns: Mapping[str, Sequence[Any]]
+) -> keras.Model:
+    """Category one-hots (with an unknown slot), integer one-hots and scaled values → dense."""
+    inputs: dict[str, Any] = {}
+    parts: list[Any] = []
+    for feature in features:
+        raw, encoded = _encode_tabular(feature, columns[feature.name])
+        inputs[feature.name] = raw
+        parts.extend(encoded)
+    x = layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
+    for units in config.units:
+        x = layers.Dense(units, activation="relu")(x)
+    return keras.Model(inputs, x, name="tabular")
+
+
+def _encode_tabular(feature: Feature, values: Sequence[Any]) -> tuple[Any, list[Any]]:
+    name = feature.name
+    if feature.type == FeatureType.CATEGORY:
+        raw = keras.Input(shape=(), dtype="string", name=name)
+        lookup = layers.StringLookup(output_mode="one_hot", name=f"{name}_lookup")
+        lookup.adapt(np.asarray(values, dtype=object))
+        return raw, [lookup(raw)]
+    if feature.type == FeatureType.INTEGER:
+        raw = keras.Input(shape=(), dtype="int64", name=name)
+        low, high = int(feature.min or 0), int(feature.max or 0)
+        lookup = layers.IntegerLookup(
+            vocabulary=np.arange(low, high + 1, dtype="int64"),
+            output_mode="one_hot",
+            name=f"{name}_onehot",
+        )
+        scaled = layers.Rescaling(1.0 / max(high - low, 1), offset=-low / max(high - low, 1))
+        # Rescaling casts to float: the ordinal value lets the model share strength across years.
+        return raw, [lookup(raw), scaled(layers.Reshape((1,))(raw))]
+    raw = keras.Input(shape=(), dtype="float32", name=name)
+    norm = layers.Normalization(axis=-1, name=f"{name}_norm")
+    norm.adapt(np.asarray(values, dtype="float32").reshape(-1, 1))
+    return raw, [norm(layers.Reshape((1,))(raw))]

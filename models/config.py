@@ -1,0 +1,64 @@
+"""Typed model configuration: the shape of every branch and of the head."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class TextConfig(BaseModel):
+    """Text branch: vectorisation → embedding → stacked 1D convolutions → global max pooling."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_tokens: int = Field(default=4000, ge=50, description="Vocabulary size, incl. OOV.")
+    sequence_length: int = Field(default=48, ge=4, description="Tokens kept per text.")
+    embedding_dim: int = Field(default=32, ge=4, description="Embedding width.")
+    filters: list[int] = Field(default=[64, 64], min_length=1, description="Conv1D widths.")
+    kernel_size: int = Field(default=3, ge=1, description="Conv1D kernel size.")
+
+
+class PhotoConfig(BaseModel):
+    """Photo branch: a small residual convnet with global average pooling."""
+
+    model_config = ConfigDict(extra="forbid")
+    image_size: int = Field(default=64, ge=16, le=512, description="Decoded photo side (px).")
+    stem_filters: int = Field(default=24, ge=4, description="Filters of the stride-2 stem.")
+    block_filters: list[int] = Field(
+        default=[32, 64, 96], min_length=1, description="One residual stage per entry."
+    )
+    block: Literal["residual", "inception"] = Field(
+        default="residual", description="Block type of each stage."
+    )
+    flip: bool = Field(default=True, description="Random horizontal flips while training.")
+
+
+class TabularConfig(BaseModel):
+    """Tabular branch: one-hots and normalised numbers → dense layers."""
+
+    model_config = ConfigDict(extra="forbid")
+    units: list[int] = Field(default=[64, 32], min_length=1, description="Dense widths.")
+
+
+class ModelConfig(BaseModel):
+    """The joint model: branches, head, quantiles and modality dropout."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: TextConfig = Field(default_factory=TextConfig)
+    photo: PhotoConfig = Field(default_factory=PhotoConfig)
+    tabular: TabularConfig = Field(default_factory=TabularConfig)
+    head_units: list[int] = Field(default=[128, 64], min_length=1, description="Head widths.")
+    dropout: float = Field(default=0.1, ge=0, lt=1, description="Dropout in the head.")
+    modality_dropout: float = Field(
+        default=0.1, ge=0, lt=1, description="Chance to blank a photo or text while training."
+    )
+    quantiles: list[float] = Field(
+        default=[0.1, 0.5, 0.9], description="Predicted quantiles of log price (must hold 0.5)."
+    )
+
+    @field_validator("quantiles")
+    @classmethod
+    def _quantiles_hold_median(cls, value: list[float]) -> list[float]:
+        if 0.5 not in value or any(not 0 < q < 1 for q in value) or len(set(value)) != len(value):
+            raise ValueError("quantiles must be distinct, inside (0, 1), and include 0.5")
+        return sorted(value)

@@ -1,0 +1,94 @@
+"""Custom layers of the joint model, registered so a saved model loads without extra code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+PACKAGE = "appraiser"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BlankPhoto(keras.layers.Layer):
+    """While training, replace a whole photo by zeros (a missing photo) with probability `rate`."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self._generator = keras.random.SeedGenerator(seed)
+
+    def call(self, photos: Any, training: bool | None = None) -> Any:
+        if not training or self.rate <= 0:
+            return photos
+        keep = keras.random.uniform((ops.shape(photos)[0], 1, 1, 1), seed=self._generator)
+        return ops.where(keep >= self.rate, photos, ops.zeros_like(photos))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BlankText(keras.layers.Layer):
+    """While training, replace a text by '' (an empty description) with probability `rate`."""
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rate = rate
+        self.seed = seed
+        self._generator = keras.random.SeedGenerator(seed)
+
+    def call(self, texts: Any, training: bool | None = None) -> Any:
+        if not training or self.rate <= 0:
+            return texts
+        keep = keras.random.uniform(tf.shape(texts), seed=self._generator)
+        return tf.where(keep >= self.rate, texts, tf.zeros_like(texts))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Presence(keras.layers.Layer):
+    """1.0 where an input has any non-zero entry (a photo, or text with known tokens), else 0.0."""
+
+    def call(self, values: Any) -> Any:
+        axes = list(range(1, len(values.shape)))
+        present = ops.max(ops.cast(ops.not_equal(values, 0), "float32"), axis=axes)
+        return ops.expand_dims(present, -1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return (input_shape[0], 1)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class OrderedQuantiles(keras.layers.Layer):
+    """Turn raw outputs into quantiles that never cross: the median plus or minus softplus gaps.
+
+    Input has one column per quantile; `median_index` is where 0.5 sits in the sorted list. The
+    median column is used as is, every other column becomes a positive gap from its neighbour.
+    """
+
+    def __init__(self, median_index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.median_index = median_index
+
+    def call(self, raw: Any) -> Any:
+        m = self.median_index
+        median = raw[:, m : m + 1]
+        gaps = ops.softplus(raw)
+        below = median - ops.flip(ops.cumsum(ops.flip(gaps[:, :m], axis=1), axis=1), axis=1)
+        above = median + ops.cumsum(gaps[:, m + 1 :], axis=1)
+        return ops.concatenate([below, median, above], axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "median_index": self.median_index}

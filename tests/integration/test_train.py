@@ -1,0 +1,141 @@
+"""A tiny end-to-end run into a temporary MLflow store, then the registered model on raw rows."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from training.config import TrainConfig
+from training.pipeline import TrainResult, train
+from training.tracking import CHAMPION, promote_if_better
+
+pytestmark = pytest.mark.integration
+NAME = "appraiser-test"
+
+
+def _config(**changes: object) -> TrainConfig:
+    return TrainConfig.model_validate(
+        {
+            "epochs": 2,
+            "batch_size": 16,
+            "model_name": NAME,
+            "experiment": "test",
+            "model": {
+                "photo": {"image_size": 16, "stem_filters": 4, "block_filters": [8]},
+                "text": {"filters": [8], "embedding_dim": 8},
+                "tabular": {"units": [8]},
+                "head_units": [16],
+            },
+            **changes,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(
+    tiny_dataset_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[TrainResult, TrainResult, Path]:
+    """Two identical runs in a fresh store: the first becomes champion, the second must not."""
+    store = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(store)
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        first = train(tiny_dataset_template, _config(), verbose=0)
+        second = train(tiny_dataset_template, _config(), verbose=0)
+    return first, second, store
+
+
+def test_first_run_is_registered_and_champion(
+    trained: tuple[TrainResult, TrainResult, Path],
+) -> None:
+    first, _, store = trained
+    assert first.registered_version == "1" and first.champion
+    assert (store / "mlflow.db").is_file() and (store / "mlartifacts").is_dir()
+    names = {s.name for s in first.comparison.scores}
+    assert {
+        "joint model",
+        "tabular only",
+        "text only",
+        "photo only",
+        "late fusion: weighted",
+    } <= names
+    assert {"global median", "median per brand", "linear (TF-IDF + one-hot)"} <= names
+
+
+def test_same_config_and_seed_reproduce_metrics_and_alias_stays(
+    trained: tuple[TrainResult, TrainResult, Path],
+) -> None:
+    first, second, _ = trained
+    assert second.metrics["rmsle"] == pytest.approx(first.metrics["rmsle"], rel=1e-6)
+    assert second.registered_version == "2" and not second.champion
+    assert "does not beat" in second.champion_reason
+
+
+def test_champion_predicts_on_raw_rows(
+    trained: tuple[TrainResult, TrainResult, Path], tiny_dataset_template: Path
+) -> None:
+    _, _, store = trained
+    listings = pd.read_csv(tiny_dataset_template / "listings.csv", dtype=str, keep_default_na=False)
+    with_photo = listings[listings["photo"] != ""].iloc[0]
+    photo_bytes = (tiny_dataset_template / with_photo["photo"]).read_bytes()
+    rows = pd.DataFrame(
+        [
+            {
+                "brand": with_photo["brand"],
+                "year": 2010,
+                "description": "wool coat, like new",
+                "photo": photo_bytes,
+            },
+            {
+                "brand": with_photo["brand"],
+                "year": 2010,
+                "description": "wool coat",
+                "photo": base64.b64encode(photo_bytes).decode(),
+            },
+            {"brand": with_photo["brand"], "year": 2001, "description": "silk dress", "photo": ""},
+            {
+                "brand": with_photo["brand"],
+                "year": 2001,
+                "description": "",
+                "photo": with_photo["photo"],
+            },
+            {
+                "brand": "Brand Nobody Has Seen",
+                "year": 1999,
+                "description": "cotton shirt",
+                "photo": None,
+            },
+            {"brand": "x", "year": 1800, "description": "too old", "photo": ""},
+        ]
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
+        model = mlflow.pyfunc.load_model(f"models:/{NAME}@{CHAMPION}")
+        out = model.predict(rows, params={"photo_root": str(tiny_dataset_template)})
+    assert len(out) == len(rows)
+    good = out.iloc[:5]
+    assert (good["error"] == "").all(), good["error"].tolist()
+    assert np.isfinite(good["price"]).all() and (good["price"] > 0).all()
+    assert (good["price_low"] <= good["price"]).all() and (
+        good["price"] <= good["price_high"]
+    ).all()
+    assert good["price"].iloc[0] == pytest.approx(good["price"].iloc[1])  # bytes == base64
+    assert "year: 1800 is below the minimum" in out["error"].iloc[5]
+    assert np.isnan(out["price"].iloc[5])
+
+
+def test_alias_does_not_move_to_a_worse_model(
+    trained: tuple[TrainResult, TrainResult, Path],
+) -> None:
+    _, _, store = trained
+    mlflow.set_tracking_uri(f"sqlite:///{store / 'mlflow.db'}")
+    moved, reason = promote_if_better(NAME, "2", rmsle=9.9, score_champion=lambda uri: 0.5)
+    assert not moved and "does not beat" in reason
+    client = mlflow.MlflowClient()
+    assert client.get_model_version_by_alias(NAME, CHAMPION).version == "1"

@@ -1,0 +1,80 @@
+"""Branch builders, the joint model's structure, and quantiles that never cross."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.architecture import OUTPUT, build_model
+from models.branches import photo_branch, tabular_branch, text_branch
+from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
+from models.layers import OrderedQuantiles
+from models.schema import Feature, FeatureType, clothing_schema
+
+pytestmark = pytest.mark.model
+
+
+def _rows(n: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "brand": rng.choice(["Acme", "Zed", "Lux"], n),
+            "year": rng.integers(1990, 2026, n),
+            "description": rng.choice(["wool coat, good", "silk dress new", ""], n),
+            "photo": [""] * n,
+            "price": rng.uniform(5, 500, n),
+        }
+    )
+
+
+def test_text_branch_is_named_and_pools_to_filters_plus_presence() -> None:
+    feature = Feature(name="description", type=FeatureType.TEXT)
+    branch = text_branch(feature, TextConfig(filters=[16, 8]), ["a b c", "d e"], 0.0, seed=1)
+    assert branch.name == "text_description"
+    assert branch.output.shape == (None, 8 + 1)
+
+
+@pytest.mark.parametrize("block", ["residual", "inception"])
+def test_photo_branch_downsamples_and_pools(block: str) -> None:
+    feature = Feature(name="photo", type=FeatureType.IMAGE)
+    config = PhotoConfig(image_size=32, block_filters=[8, 16], block=block)  # type: ignore[arg-type]
+    branch = photo_branch(feature, config, 0.0, seed=1)
+    assert branch.name == "photo_photo"
+    assert branch.input.shape == (None, 32, 32, 3)
+    assert branch.output.shape == (None, 16 + 1)
+    if block == "residual":  # a 1x1 projection shortcut wherever the shape changes
+        kernels = [
+            layer.kernel_size for layer in branch.layers if isinstance(layer, keras.layers.Conv2D)
+        ]
+        assert kernels.count((1, 1)) == 2
+
+
+def test_tabular_branch_has_unknown_slot_and_year_one_hot() -> None:
+    schema = clothing_schema()
+    features = [schema.feature("brand"), schema.feature("year")]
+    rows = _rows()
+    branch = tabular_branch(
+        features, TabularConfig(units=[8]), {f.name: rows[f.name].tolist() for f in features}
+    )
+    assert branch.name == "tabular"
+    lookup = branch.get_layer("brand_lookup")
+    assert lookup.vocabulary_size() == 4  # three brands plus the out-of-vocabulary slot
+    out = branch({"brand": keras.ops.convert_to_tensor(["Never seen"]), "year": np.array([1999])})
+    assert out.shape == (1, 8)
+
+
+def test_joint_model_has_one_branch_per_kind_and_quantile_head() -> None:
+    config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8]))
+    model = build_model(clothing_schema(), config, _rows())
+    names = {layer.name for layer in model.layers}
+    assert {"text_description", "photo_photo", "tabular", OUTPUT} <= names
+    assert model.output.shape == (None, 3)
+
+
+def test_quantiles_never_cross() -> None:
+    raw = np.random.default_rng(1).normal(0, 5, size=(500, 5)).astype("float32")
+    out = keras.ops.convert_to_numpy(OrderedQuantiles(median_index=2)(raw))
+    assert np.all(np.diff(out, axis=1) > 0)
+    np.testing.assert_allclose(out[:, 2], raw[:, 2])

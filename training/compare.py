@@ -1,0 +1,144 @@
+"""The evidence: the joint model beside baselines, single-branch ablations and late fusion.
+
+Ablations train each kind of branch alone with the same trainer; late fusion averages their
+predictions (plainly, and with convex weights fitted on validation) — the approach the joint
+model must beat because it cannot see what the inputs say together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+from scipy.optimize import minimize
+
+from models.architecture import TABULAR_TYPES, build_model
+from models.schema import FeatureType, Schema
+from training.baselines import LinearBaseline, category_median, global_median
+from training.config import TrainConfig
+from training.metrics import price_metrics
+from training.prepare import Splits
+from training.trainer import fit, predict_prices
+
+METRIC_COLUMNS = ("rmsle", "mae", "mape", "mdape", "r2", "coverage", "range_width")
+
+
+@dataclass
+class Score:
+    """One model's test metrics, and what kind of contender it is."""
+
+    name: str
+    kind: str
+    metrics: dict[str, float]
+    notes: str = ""
+
+
+@dataclass
+class Comparison:
+    """All contenders on the same test split, plus the fitted late-fusion weights."""
+
+    scores: list[Score] = field(default_factory=list)
+    fusion_weights: dict[str, float] = field(default_factory=dict)
+
+    def table(self) -> str:
+        """A Markdown table, best RMSLE first."""
+        head = "| model | kind | " + " | ".join(METRIC_COLUMNS) + " |"
+        rule = "| --- | --- |" + " ---: |" * len(METRIC_COLUMNS)
+        lines = [head, rule]
+        for s in sorted(self.scores, key=lambda s: s.metrics["rmsle"]):
+            cells = [_cell(name, s.metrics.get(name)) for name in METRIC_COLUMNS]
+            lines.append(f"| {s.name} | {s.kind} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+    def get(self, name: str) -> Score:
+        return next(s for s in self.scores if s.name == name)
+
+
+def _cell(name: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if name in ("mape", "mdape"):
+        return f"{value:.2f}%"
+    if name == "mae":
+        return f"{value:,.2f}"
+    return f"{value:.4f}"
+
+
+def modality_schemas(schema: Schema) -> dict[str, Schema]:
+    """The schema cut into its kinds of branch: tabular, text, photo (only those present)."""
+    groups = {
+        "tabular": [f for f in schema.features if f.type in TABULAR_TYPES],
+        "text": schema.of_type(FeatureType.TEXT),
+        "photo": schema.of_type(FeatureType.IMAGE),
+    }
+    return {
+        name: schema.model_copy(update={"features": tuple(features)})
+        for name, features in groups.items()
+        if features
+    }
+
+
+def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
+    """Global median, per-category median, and the TF-IDF linear model."""
+    train, test = splits.train.frame, splits.test.frame
+    y = test[schema.target]
+    scores = [
+        Score("global median", "baseline", price_metrics(y, global_median(train, test, schema)))
+    ]
+    for feature in schema.of_type(FeatureType.CATEGORY):
+        prices = category_median(train, test, schema, feature.name)
+        scores.append(Score(f"median per {feature.name}", "baseline", price_metrics(y, prices)))
+    linear = LinearBaseline(schema).fit(train)
+    scores.append(
+        Score("linear (TF-IDF + one-hot)", "baseline", price_metrics(y, linear.predict(test)))
+    )
+    return scores
+
+
+def ablation_and_fusion(
+    schema: Schema, splits: Splits, config: TrainConfig, verbose: int | str
+) -> Comparison:
+    """Train each branch kind alone; score them and their late-fusion averages on test."""
+    comparison = Comparison()
+    val_logs: dict[str, np.ndarray] = {}
+    test_logs: dict[str, np.ndarray] = {}
+    y_test = splits.test.frame[schema.target].to_numpy(dtype="float64")
+    for name, sub in modality_schemas(schema).items():
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(sub, config.model, splits.train.frame, seed=config.seed)
+        fit(model, splits.train, splits.val, sub, config, verbose=verbose)
+        test_prices = predict_prices(model, splits.test, sub)
+        val_logs[name] = np.log(predict_prices(model, splits.val, sub)[:, 0])
+        test_logs[name] = np.log(test_prices[:, 0])
+        metrics = price_metrics(y_test, *test_prices.T)
+        comparison.scores.append(Score(f"{name} only", "ablation", metrics))
+    if len(val_logs) > 1:
+        names = list(val_logs)
+        weights = convex_weights(
+            np.stack([val_logs[n] for n in names], 1), splits.val.log_price(schema)
+        )
+        stacked = np.stack([test_logs[n] for n in names], 1)
+        plain = np.exp(stacked.mean(axis=1))
+        weighted = np.exp(stacked @ weights)
+        comparison.scores.append(
+            Score("late fusion: average", "late fusion", price_metrics(y_test, plain))
+        )
+        comparison.scores.append(
+            Score("late fusion: weighted", "late fusion", price_metrics(y_test, weighted))
+        )
+        comparison.fusion_weights = dict(zip(names, map(float, weights), strict=True))
+    return comparison
+
+
+def convex_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Non-negative weights summing to 1 that minimise squared error on `target`."""
+    k = predictions.shape[1]
+    result = minimize(
+        lambda w: float(np.mean((predictions @ w - target) ** 2)),
+        np.full(k, 1.0 / k),
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * k,
+        constraints=[{"type": "eq", "fun": lambda w: float(np.sum(w) - 1.0)}],
+    )
+    return np.asarray(result.x)

@@ -1,0 +1,75 @@
+"""The training configuration, loaded from YAML and validated before any work starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.config import ModelConfig
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "clothing.yaml"
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or holds an invalid value; the message names the field."""
+
+
+class TrainConfig(BaseModel):
+    """Everything one training run needs besides the data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: ModelConfig = Field(default_factory=ModelConfig, description="Model architecture.")
+    seed: int = Field(default=42, ge=0, description="Seed for splits, weights and shuffling.")
+    test_fraction: float = Field(default=0.15, gt=0, lt=0.5, description="Share held for test.")
+    val_fraction: float = Field(default=0.15, gt=0, lt=0.5, description="Share for validation.")
+    epochs: int = Field(default=30, ge=1, le=1000, description="Most epochs to train.")
+    batch_size: int = Field(default=64, ge=1, le=4096, description="Examples per step.")
+    learning_rate: float = Field(default=2e-3, gt=0, le=1, description="Starting learning rate.")
+    weight_decay: float = Field(default=1e-4, ge=0, description="AdamW weight decay.")
+    patience: int = Field(default=5, ge=1, description="Epochs without improvement to stop.")
+    lr_patience: int = Field(default=2, ge=1, description="Epochs without improvement to halve LR.")
+    compare: bool = Field(
+        default=True, description="Train single-branch ablations and baselines for comparison."
+    )
+    model_name: str = Field(
+        default="appraiser", pattern=r"^[A-Za-z0-9_.-]{1,100}$", description="Registry name."
+    )
+    experiment: str = Field(default="appraiser", description="MLflow experiment name.")
+    decode_workers: int = Field(default=4, ge=1, le=64, description="Photo decoding threads.")
+
+    @classmethod
+    def load(cls, path: Path | None = None, **overrides: Any) -> TrainConfig:
+        """Read a YAML config (the clothing default when `path` is None) and apply overrides."""
+        path = path or DEFAULT_CONFIG
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"config {path}: cannot be read: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"config {path}: must be a mapping of settings")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            fields = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"config {path}: {fields}") from exc
+
+    def flat_params(self) -> dict[str, str]:
+        """The config as flat `a.b.c` keys, for MLflow params."""
+        flat: dict[str, str] = {}
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    walk(f"{prefix}.{key}" if prefix else key, inner)
+            else:
+                flat[prefix] = str(value)
+
+        walk("", self.model_dump(mode="json"))
+        return flat

@@ -1,0 +1,116 @@
+"""MLflow: where runs go, how the model is logged, and when the champion alias moves."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
+from mlflow.tracking import MlflowClient
+from mlflow.types.schema import AnyType, ColSpec, DataType
+from mlflow.types.schema import Schema as ColumnSchema
+
+from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT, AppraiserModel
+from models.schema import FeatureType, Schema
+
+CHAMPION = "champion"
+LOCAL_STORE = "mlflow.db"
+LOCAL_ARTIFACTS = "mlartifacts"
+_COLUMN_TYPES = {
+    FeatureType.CATEGORY: DataType.string,
+    FeatureType.TEXT: DataType.string,
+    FeatureType.INTEGER: DataType.long,
+    FeatureType.NUMBER: DataType.double,
+}
+
+
+def configure_tracking() -> str:
+    """Use MLFLOW_TRACKING_URI when set, else a SQLite store in the working directory."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / LOCAL_STORE}"
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def experiment_id(name: str) -> str:
+    """The experiment's id, creating it (artifacts in ./mlartifacts for a local store)."""
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if mlflow.get_tracking_uri().startswith("sqlite:"):
+        location = (Path.cwd() / LOCAL_ARTIFACTS).resolve().as_uri()
+    return str(mlflow.create_experiment(name, artifact_location=location))
+
+
+def signature(schema: Schema) -> ModelSignature:
+    """Input columns from the schema (photos as bytes, base64 text or a path); prices out."""
+    inputs = [
+        ColSpec(
+            AnyType() if f.type == FeatureType.IMAGE else _COLUMN_TYPES[f.type],
+            f.name,
+            required=f.is_required,
+        )
+        for f in schema.features
+    ]
+    outputs = [ColSpec(DataType.double, n) for n in ("price", "price_low", "price_high")]
+    outputs.append(ColSpec(DataType.string, "error"))
+    return ModelSignature(ColumnSchema(inputs), ColumnSchema(outputs))
+
+
+def log_model(model: keras.Model, schema: Schema, example: pd.DataFrame, name: str) -> ModelInfo:
+    """Log the pyfunc model (Keras model + schema) in the active run and register it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        keras_path = Path(tmp) / "model.keras"
+        schema_path = Path(tmp) / "schema.yaml"
+        model.save(keras_path)
+        schema_path.write_text(schema.to_yaml(), encoding="utf-8")
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=AppraiserModel(),
+            artifacts={KERAS_ARTIFACT: str(keras_path), SCHEMA_ARTIFACT: str(schema_path)},
+            signature=signature(schema),
+            input_example=example,
+            registered_model_name=name,
+        )
+
+
+def champion_version(name: str) -> str | None:
+    """The registered version the champion alias points to, if any."""
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def promote_if_better(
+    name: str, version: str, rmsle: float, score_champion: Callable[[str], float | None]
+) -> tuple[bool, str]:
+    """Move the alias to `version` only if it beats the champion on the same test data.
+
+    `score_champion(uri)` scores the current champion on this run's test split, or returns None
+    when it cannot (a different schema): then the alias stays where it is.
+    """
+    current = champion_version(name)
+    if current is None:
+        reason = f"no champion yet; version {version} (test RMSLE {rmsle:.4f}) becomes champion"
+    else:
+        theirs = score_champion(f"models:/{name}/{current}")
+        if theirs is None:
+            return False, f"champion v{current} has a different schema; alias not moved"
+        if rmsle >= theirs:
+            return False, (
+                f"test RMSLE {rmsle:.4f} does not beat champion v{current} ({theirs:.4f}) "
+                "on the same test data; alias not moved"
+            )
+        reason = (
+            f"test RMSLE {rmsle:.4f} beats champion v{current} ({theirs:.4f}) on the same test data"
+        )
+    MlflowClient().set_registered_model_alias(name, CHAMPION, version)
+    return True, reason

@@ -1,0 +1,77 @@
+"""`appraise train` and `appraise evaluate`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+train_app = typer.Typer()
+
+
+@train_app.command("train")
+def train(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder to train on.")],
+    config: Annotated[
+        Path | None, typer.Option(help="YAML training config (default: configs/clothing.yaml).")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, max=1000, help="Most epochs.")] = None,
+    model_name: Annotated[str | None, typer.Option(help="Registered model name.")] = None,
+    compare: Annotated[
+        bool | None, typer.Option("--compare/--no-compare", help="Train ablations and baselines.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write a Markdown report of the run to this file.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No per-epoch progress output.")] = False,
+) -> None:
+    """Train the joint model, compare it, log it to MLflow and register it."""
+    from training.config import ConfigError, TrainConfig
+
+    try:
+        cfg = TrainConfig.load(config, epochs=epochs, model_name=model_name, compare=compare)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    from training.dataset import DatasetError
+    from training.pipeline import train as run_training
+    from training.report import write_report
+
+    try:
+        result = run_training(folder, cfg, verbose=0 if quiet else 2)
+    except DatasetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(result.comparison.table(), err=True)
+    typer.echo(f"champion: {result.champion_reason}", err=True)
+    if report:
+        write_report(report, folder, cfg, result)
+    typer.echo(json.dumps(result.summary()))
+
+
+@train_app.command("evaluate")
+def evaluate(
+    model_uri: Annotated[
+        str, typer.Argument(help="MLflow model URI, e.g. models:/appraiser@champion.")
+    ],
+    folder: Annotated[Path, typer.Argument(help="Dataset folder to score.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics as JSON.")] = False,
+) -> None:
+    """Score every usable row of a dataset and print the metrics."""
+    from mlflow.exceptions import MlflowException
+
+    from training.dataset import DatasetError
+    from training.evaluate import EvaluationError, evaluate_model
+
+    try:
+        metrics = evaluate_model(model_uri, folder)
+    except (DatasetError, EvaluationError, MlflowException, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps(metrics))
+        return
+    for key, value in metrics.items():
+        typer.echo(f"{key:>12}: {value:.4f}")

@@ -1,0 +1,50 @@
+"""Fit one Keras model: AdamW, pinball loss, LR halving on plateaus, early stopping."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from models.losses import PinballLoss
+from models.predictions import median_index, quantiles_to_prices
+from models.schema import Schema
+from training.config import TrainConfig
+from training.prepare import Split, tf_dataset
+
+
+def fit(
+    model: keras.Model,
+    train: Split,
+    val: Split,
+    schema: Schema,
+    config: TrainConfig,
+    verbose: int | str = "auto",
+) -> dict[str, list[float]]:
+    """Train until validation loss stops improving; the best weights are restored."""
+    model.compile(
+        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
+        loss=PinballLoss(config.model.quantiles),
+    )
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True
+        ),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=config.lr_patience, min_lr=1e-5
+        ),
+    ]
+    history = model.fit(
+        tf_dataset(train, schema, config.batch_size, shuffle_seed=config.seed),
+        validation_data=tf_dataset(val, schema, 256),
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,  # tf_dataset already shuffles, reproducibly
+    )
+    return {k: [float(v) for v in values] for k, values in history.history.items()}
+
+
+def predict_prices(model: keras.Model, split: Split, schema: Schema) -> np.ndarray:
+    """Price, low and high columns for every row of a split."""
+    quantiles = model.predict(tf_dataset(split, schema, 256), verbose=0)
+    return quantiles_to_prices(quantiles, median_index(model))
