@@ -51,3 +51,10 @@ results: setup
 
 clean:
 	rm -rf $(DATA) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache
+
+# The browser test drives Debian's chromium (never a downloaded browser); install it only when
+# it is missing, so a second run does nothing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: browser-deps
+browser-deps:
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)

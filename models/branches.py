@@ -55,8 +55,10 @@ def photo_branch(
     block = residual_block if config.block == "residual" else inception_block
     for filters in config.block_filters:
         x = block(x, filters, strides=2)
-    pooled = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(raw, layers.Concatenate()([pooled, present]), name=f"photo_{name}")
+    pooled = [layers.GlobalAveragePooling2D()(x)]
+    if config.pooling == "avg+max":
+        pooled.append(layers.GlobalMaxPooling2D()(x))
+    return keras.Model(raw, layers.Concatenate()([*pooled, present]), name=f"photo_{name}")
 
 
 def _conv_bn(x: Any, filters: int, kernel: int, strides: int = 1, relu: bool = True) -> Any:

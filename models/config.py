@@ -30,6 +30,11 @@ class PhotoConfig(BaseModel):
     block: Literal["residual", "inception"] = Field(
         default="residual", description="Block type of each stage."
     )
+    pooling: Literal["avg", "avg+max"] = Field(
+        default="avg+max",
+        description="Global pooling: average, or average beside max (small marks such as "
+        "stains are diluted by an average but stand out in a max).",
+    )
     flip: bool = Field(default=True, description="Random horizontal flips while training.")
 
 

@@ -68,8 +68,8 @@ def import_houses(source: Path, target: Path, min_zipcode_houses: int = 0) -> in
     schema = houses_schema()
     schema.save(target)
     lines = _lines(info)
-    counts = Counter(line.split()[3] for _, line in lines if len(line.split()) == 5)
-    keep = [(n, line) for n, line in lines if counts[line.split()[3]] >= min_zipcode_houses]
+    counts = Counter(_zipcode(line) for _, line in lines)
+    keep = [(n, line) for n, line in lines if counts[_zipcode(line)] >= min_zipcode_houses]
     rows = [_convert(number, line, info.parent, target) for number, line in keep]
     columns = [schema.id_column or "id"] + [f.name for f in schema.features] + [schema.target]
     with (target / "listings.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -82,6 +82,11 @@ def import_houses(source: Path, target: Path, min_zipcode_houses: int = 0) -> in
 def _lines(info: Path) -> list[tuple[int, str]]:
     lines = info.read_text(encoding="utf-8").splitlines()
     return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
+
+
+def _zipcode(line: str) -> str:
+    parts = line.split()
+    return parts[3] if len(parts) == 5 else ""
 
 
 def _convert(number: int, line: str, source: Path, target: Path) -> dict[str, str]:

@@ -133,8 +133,8 @@ COLOURWAYS = {
 }  # fmt: skip
 # damage level 0 (none) .. 3 (heavy): effect = severity D
 DAMAGE = {0: Level(0.0, 0.62), 1: Level(0.3, 0.18), 2: Level(0.65, 0.12), 3: Level(1.0, 0.08)}
-DAMAGE_BASE, DAMAGE_LUXURY = 0.4, 1.8  # d0, d1: severity costs d0 + d1 * w in log price
-QUALITY_LUXURY, NWT_LUXURY, SIGNATURE_LUXURY = 1.2, 0.4, 1.2  # kq, kn, ks
+DAMAGE_BASE, DAMAGE_LUXURY = 0.3, 0.6  # d0, d1: severity costs d0 + d1 * w in log price
+QUALITY_LUXURY, NWT_LUXURY, SIGNATURE_LUXURY = 0.6, 0.3, 0.6  # kq, kn, ks
 
 FORMULA = (
     "log(price) = mu + eps, eps ~ N(0, sigma^2), sigma = 0.30; "

@@ -14,7 +14,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.models.model import ModelInfo
 from mlflow.tracking import MlflowClient
-from mlflow.types.schema import AnyType, ColSpec, DataType
+from mlflow.types.schema import AnyType, ColSpec, DataType, ParamSchema, ParamSpec
 from mlflow.types.schema import Schema as ColumnSchema
 
 from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT, AppraiserModel
@@ -61,7 +61,9 @@ def signature(schema: Schema) -> ModelSignature:
     ]
     outputs = [ColSpec(DataType.double, n) for n in ("price", "price_low", "price_high")]
     outputs.append(ColSpec(DataType.string, "error"))
-    return ModelSignature(ColumnSchema(inputs), ColumnSchema(outputs))
+    # photo_root: the folder relative photo paths are read from (default: working directory)
+    params = ParamSchema([ParamSpec("photo_root", DataType.string, "")])
+    return ModelSignature(ColumnSchema(inputs), ColumnSchema(outputs), params)
 
 
 def log_model(model: keras.Model, schema: Schema, example: pd.DataFrame, name: str) -> ModelInfo:
