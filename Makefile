@@ -28,7 +28,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup lint
+test: setup lint browser-deps
 	$(BIN)/pytest
 
 demo: setup
@@ -36,6 +36,8 @@ demo: setup
 	$(BIN)/appraise data synth $(DATA)/sample --rows $(DEMO_ROWS) --seed $(DEMO_SEED)
 	$(BIN)/appraise data check $(DATA)/sample | tail -n 1
 	$(BIN)/appraise train $(DATA)/sample --epochs $(DEMO_EPOCHS) --no-compare
+	@echo "Serving on http://127.0.0.1:8000/  (API docs: /docs; Ctrl-C stops it)"
+	$(BIN)/appraise serve
 
 # Regenerate docs/results.md: the acceptance runs of the training issue (about 25 minutes).
 HOUSES ?= ../shared/datasets/houses

@@ -20,7 +20,13 @@ import pandas as pd
 import tensorflow as tf
 from tqdm import tqdm
 
-from models.features import PhotoError, PhotoUndecodableError, decode_photo, read_photo_file
+from models.features import (
+    PhotoError,
+    PhotoTooLargeError,
+    PhotoUndecodableError,
+    decode_photo,
+    read_photo_file,
+)
 from models.schema import Feature, FeatureType, Schema
 from models.validation import is_empty
 
@@ -41,7 +47,7 @@ def photo_bytes(value: Any, feature: Feature, root: Path | None) -> bytes | None
     if root is not None and len(text) < 1024 and _PATH_LIKE.search(text):
         return read_photo_file(root, text, feature.max_bytes)
     if len(text) > feature.max_bytes * 4 // 3 + 4:
-        raise PhotoError(f"photo is over the limit of {feature.max_bytes} bytes")
+        raise PhotoTooLargeError(f"photo is over the limit of {feature.max_bytes} bytes")
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
@@ -103,7 +109,7 @@ def model_inputs(
             inputs[feature.name] = column.to_numpy(dtype="float32")
         else:
             # Keras 3 refuses NumPy string arrays; a tf string tensor is accepted.
-            inputs[feature.name] = tf.constant(["" if v is None else str(v) for v in column])
+            inputs[feature.name] = tf.constant(["" if is_empty(v) else str(v) for v in column])
     return inputs
 
 

@@ -1,0 +1,1 @@
+"""The inference service: settings, predictor, micro-batcher, HTTP app and routes, demo page."""

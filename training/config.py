@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +31,11 @@ class TrainConfig(BaseModel):
     learning_rate: float = Field(default=2e-3, gt=0, le=1, description="Starting learning rate.")
     weight_decay: float = Field(default=1e-4, ge=0, description="AdamW weight decay.")
     patience: int = Field(default=5, ge=1, description="Epochs without improvement to stop.")
+    lr_schedule: Literal["cosine", "plateau"] = Field(
+        default="cosine",
+        description="cosine: decay to zero over `epochs`; plateau: halve after `lr_patience` "
+        "epochs without improvement.",
+    )
     lr_patience: int = Field(default=2, ge=1, description="Epochs without improvement to halve LR.")
     compare: bool = Field(
         default=True, description="Train single-branch ablations and baselines for comparison."

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -21,18 +24,25 @@ def fit(
     verbose: int | str = "auto",
 ) -> dict[str, list[float]]:
     """Train until validation loss stops improving; the best weights are restored."""
-    model.compile(
-        optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
-        loss=PinballLoss(config.model.quantiles),
-    )
-    callbacks = [
+    steps = math.ceil(len(train) / config.batch_size) * config.epochs
+    learning_rate: Any = config.learning_rate
+    callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.5, patience=config.lr_patience, min_lr=1e-5
-        ),
+        )
     ]
+    if config.lr_schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+    else:
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=config.lr_patience, min_lr=1e-5
+            )
+        )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
+        loss=PinballLoss(config.model.quantiles),
+    )
     history = model.fit(
         tf_dataset(train, schema, config.batch_size, shuffle_seed=config.seed),
         validation_data=tf_dataset(val, schema, 256),

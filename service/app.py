@@ -1,0 +1,88 @@
+"""The app factory: routes, middleware, error handlers, and a lifespan that loads the model.
+
+The model loads in the background, so /healthz answers at once and /readyz says 503 until the
+model is warm. Nothing happens at import time; tests build as many apps as they like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from service.errors import install_error_handlers
+from service.metrics import ServiceMetrics
+from service.middleware import BodyLimitMiddleware, LatencyMiddleware
+from service.openapi import install_openapi
+from service.reload import AliasWatcher, VersionResolver
+from service.routes import demo, health, metrics, model, predict
+from service.security import require_api_key
+from service.settings import Settings, get_settings
+from service.slot import ModelSlot, PredictorFactory
+
+DESCRIPTION = (
+    "Price a second-hand listing from everything it has at once (its fields and its photo), "
+    "with an 80% price range. The request fields below are the served model's own schema."
+)
+
+
+def create_app(
+    settings: Settings | None = None,
+    predictor_factory: PredictorFactory | None = None,
+    version_resolver: VersionResolver | None = None,
+) -> FastAPI:
+    """A ready-to-run app; pass a fake `predictor_factory` (and resolver) to test without MLflow."""
+    settings = settings or get_settings()
+    if predictor_factory is None or version_resolver is None:
+        from service.loading import load_predictor
+        from service.registry import alias_version
+
+        predictor_factory = predictor_factory or load_predictor
+        version_resolver = version_resolver or alias_version
+    service_metrics = ServiceMetrics(settings.batch_sizes)
+    slot = ModelSlot(settings, predictor_factory, service_metrics)
+    lifespan = _lifespan(settings, slot, service_metrics, version_resolver)
+    app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
+    guarded = [Depends(require_api_key)]
+    app.include_router(predict.router, dependencies=guarded)
+    app.include_router(model.router, dependencies=guarded)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(demo.router)
+    app.mount("/static", StaticFiles(directory=demo.STATIC), name="static")
+    install_error_handlers(app)
+    install_openapi(app, slot, settings.max_batch_listings)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(LatencyMiddleware, metrics=service_metrics)  # outermost: sees every 413
+    return app
+
+
+def _lifespan(
+    settings: Settings, slot: ModelSlot, metrics: ServiceMetrics, resolver: VersionResolver
+) -> Any:
+    """Start loading the model (then watching its alias) in the background; drain on stop."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        watcher = AliasWatcher(slot, settings.model_uri, settings.reload_interval_s, resolver)
+
+        async def supervise() -> None:
+            await slot.load(settings.model_uri)
+            if settings.reload_interval_s > 0:
+                await watcher.run()
+
+        task = asyncio.get_running_loop().create_task(supervise(), name="model-supervisor")
+        try:
+            yield {"settings": settings, "slot": slot, "metrics": metrics}
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await slot.close()
+
+    return lifespan

@@ -1,0 +1,57 @@
+"""`appraise serve`: run the HTTP service on a logged model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+serve_app = typer.Typer()
+
+
+@serve_app.command("serve")
+def serve(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="MLflow model URI (default: APPRAISER_MODEL_URI, else models:/appraiser@champion)."
+        ),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: APPRAISER_HOST, else 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to bind (default: APPRAISER_PORT, else 8000)."),
+    ] = None,
+) -> None:
+    """Serve price predictions over HTTP, with a demo page at / and API docs at /docs."""
+    import logging
+
+    from pydantic import ValidationError
+
+    from service.settings import Settings
+
+    overrides = {"model_uri": model, "host": host, "port": port}
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            typer.echo(f"error: setting {where}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    import uvicorn
+
+    from service.app import create_app
+
+    typer.echo(f"serving {settings.model_uri} on http://{settings.host}:{settings.port}/", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=30,
+    )

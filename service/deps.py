@@ -1,0 +1,44 @@
+"""Typed dependencies: routes declare what they need, tests swap any of it with overrides."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.batcher import MicroBatcher
+from service.metrics import ServiceMetrics
+from service.settings import Settings
+from service.slot import ModelSlot
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings this app was created with (set by the lifespan)."""
+    settings: Settings = request.state.settings
+    return settings
+
+
+def get_slot(request: Request) -> ModelSlot:
+    """The slot holding the served model (set by the lifespan)."""
+    slot: ModelSlot = request.state.slot
+    return slot
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    """This app's Prometheus metrics."""
+    metrics: ServiceMetrics = request.state.metrics
+    return metrics
+
+
+async def get_batcher(slot: Annotated[ModelSlot, Depends(get_slot)]) -> AsyncIterator[MicroBatcher]:
+    """The batcher of the model serving now, held for the whole request so a hot reload lets
+    the request finish on it; 503 (NotReadyError) while there is none."""
+    with slot.require().in_use() as batcher:
+        yield batcher
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+SlotDep = Annotated[ModelSlot, Depends(get_slot)]
+MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
+BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]

@@ -1,0 +1,87 @@
+"""OpenAPI with the served model's real request fields and examples.
+
+The request bodies depend on the model, which loads after the app starts (and may be swapped),
+so the document is built on demand and rebuilt when the served version changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
+
+from service.bodies import FORM, JSON
+from service.predictor import PricePredictor
+from service.schemas import (
+    batch_request_model,
+    example_listing,
+    listing_form_model,
+    listing_model,
+)
+from service.slot import ModelSlot
+
+REF = "#/components/schemas/{model}"
+
+
+def install_openapi(app: FastAPI, slot: ModelSlot, max_listings: int) -> None:
+    """Replace `app.openapi` by a builder that adds the served model's request schemas."""
+    cached: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        current = slot.current
+        key = f"{current.predictor.info.name}:{current.predictor.info.version}" if current else ""
+        if cached.get("key") != key:
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            if current is not None:
+                add_request_schemas(doc, current.predictor, max_listings)
+            cached.update(key=key, doc=doc)
+        document: dict[str, Any] = cached["doc"]
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def add_request_schemas(doc: dict[str, Any], predictor: PricePredictor, max_listings: int) -> None:
+    """Fill in the predict routes' request bodies: fields, limits and an example."""
+    schema = predictor.schema
+    example = example_listing(schema, predictor.info.example)
+    names = {
+        model: _add_component(doc, model)
+        for model in (
+            listing_model(schema),
+            listing_form_model(schema),
+            batch_request_model(schema, max_listings),
+        )
+    }
+    listing, form, batch = (_ref(n) for n in names.values())
+    paths = doc["paths"]
+    paths["/v1/predict"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {
+            JSON: {"schema": listing, "example": example},
+            FORM: {"schema": form},
+        },
+    }
+    paths["/v1/predict/batch"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {JSON: {"schema": batch, "example": {"listings": [example, example]}}},
+    }
+
+
+def _add_component(doc: dict[str, Any], model: type[BaseModel]) -> str:
+    schema = model.model_json_schema(ref_template=REF)
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return model.__name__
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}

@@ -1,0 +1,95 @@
+"""The MLflow side of serving: which store, which version a URI means, and that run's metrics."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
+
+LOCAL_STORE = "mlflow.db"
+TEST_PREFIX = "test."
+_ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)/?$")
+_VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
+_RUN = re.compile(r"^runs:/(?P<run_id>[0-9a-f]+)/")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model pinned down: registry name and version, the URI that loads exactly it, its run."""
+
+    name: str
+    version: str
+    load_uri: str
+    run_id: str | None = None
+    test_metrics: dict[str, float] = field(default_factory=dict)
+
+
+def configure_tracking(tracking_uri: str | None) -> str:
+    """Use the given store, else MLFLOW_TRACKING_URI, else ./mlflow.db (where training logs)."""
+    uri = (
+        tracking_uri
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or f"sqlite:///{Path.cwd() / LOCAL_STORE}"
+    )
+    import mlflow  # here, not at import: the API layer and its tests need no MLflow
+
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def alias_parts(uri: str) -> tuple[str, str] | None:
+    """(name, alias) when `uri` is `models:/name@alias`, else None: only aliases can move."""
+    match = _ALIAS.match(uri)
+    return (match["name"], match["alias"]) if match else None
+
+
+def alias_version(uri: str) -> str | None:
+    """The version an alias URI points to now (None for URIs that are not aliases)."""
+    parts = alias_parts(uri)
+    if parts is None:
+        return None
+    from mlflow.tracking import MlflowClient
+
+    return str(MlflowClient().get_model_version_by_alias(*parts).version)
+
+
+def resolve(uri: str) -> ModelRef:
+    """Pin `uri` to one version, so what is loaded and what is reported are the same model.
+
+    An alias is read once and the version it names is loaded, not the alias itself, which may
+    move while the model loads.
+    """
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    if (alias := alias_parts(uri)) is not None:
+        found = client.get_model_version_by_alias(*alias)
+    elif (pinned := _VERSION.match(uri)) is not None:
+        found = client.get_model_version(pinned["name"], pinned["version"])
+    else:
+        run = _RUN.match(uri)
+        run_id = run["run_id"] if run else None
+        name = uri.rstrip("/").rsplit("/", 1)[-1] or uri
+        return ModelRef(name, "unregistered", uri, run_id, _test_metrics(client, run_id))
+    version = str(found.version)
+    load_uri = f"models:/{found.name}/{version}"
+    return ModelRef(
+        found.name, version, load_uri, found.run_id, _test_metrics(client, found.run_id)
+    )
+
+
+def _test_metrics(client: MlflowClient, run_id: str | None) -> dict[str, float]:
+    """The run's `test.*` metrics without the prefix; none when the model has no run."""
+    if not run_id:
+        return {}
+    metrics = client.get_run(run_id).data.metrics
+    return {
+        k.removeprefix(TEST_PREFIX): float(v)
+        for k, v in metrics.items()
+        if k.startswith(TEST_PREFIX)
+    }

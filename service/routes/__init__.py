@@ -1,0 +1,1 @@
+"""One router per concern: predictions, model details, health, metrics and the demo page."""

@@ -1,0 +1,144 @@
+"""A fake predictor for API tests: the real validation and photo decoding, a fake forward pass.
+
+Its price is a simple function of the listing, so every answer can be checked, and it records
+each forward pass, so tests can see batching happen.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from models.schema import Feature, FeatureType, Schema
+from service.listing import PreparedListing, prepare_listing
+from service.predictor import ModelInfo, PriceEstimate
+from service.settings import Settings
+
+PHOTO_MAX_BYTES = 20_000
+PHOTO_MAX_PIXELS = 100 * 100
+
+
+def fake_schema() -> Schema:
+    """The clothing schema with small photo and text limits, so limit tests stay small."""
+    return Schema(
+        features=(
+            Feature(name="brand", type=FeatureType.CATEGORY, max_chars=40),
+            Feature(name="year", type=FeatureType.INTEGER, min=1960, max=2026),
+            Feature(name="description", type=FeatureType.TEXT, max_chars=200),
+            Feature(
+                name="photo",
+                type=FeatureType.IMAGE,
+                max_bytes=PHOTO_MAX_BYTES,
+                max_pixels=PHOTO_MAX_PIXELS,
+            ),
+        )
+    )
+
+
+def expected_price(year: int, description: str = "", photo: bool = False) -> float:
+    """What the fake answers: known inputs in, a known price out."""
+    return float(year - 1900) + len(description) + (1000.0 if photo else 0.0)
+
+
+class FakePredictor:
+    """Satisfies service.predictor.PricePredictor without TensorFlow."""
+
+    def __init__(
+        self,
+        version: str = "1",
+        *,
+        batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
+        forward_delay_s: float = 0.0,
+        fail_warm: bool = False,
+    ) -> None:
+        self.schema = fake_schema()
+        self.info = ModelInfo(
+            name="fake",
+            version=version,
+            uri=f"models:/fake/{version}",
+            run_id=f"run-{version}",
+            test_metrics={"rmsle": 0.25, "mae": 9.5},
+            example={"brand": "Nordvik", "year": 2015, "description": "wool coat", "photo": None},
+        )
+        self.device = "/CPU:0"
+        self.batch_sizes = batch_sizes
+        self.photo_sizes = {"photo": 8}
+        self.forward_delay_s = forward_delay_s
+        self.fail_warm = fail_warm
+        self.forward_sizes: list[int] = []
+        self.broken = False
+        self._lock = threading.Lock()
+
+    def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
+        return prepare_listing(self.schema, self.photo_sizes, listing, root)
+
+    def forward(self, rows: Sequence[PreparedListing]) -> list[PriceEstimate]:
+        if self.broken:
+            raise RuntimeError("a bug in the forward pass")
+        with self._lock:
+            self.forward_sizes.append(len(rows))
+        time.sleep(self.forward_delay_s)
+        return [self._estimate(r) for r in rows]
+
+    def warm(self) -> None:
+        if self.fail_warm:
+            raise RuntimeError(f"version {self.info.version} does not warm")
+
+    def _estimate(self, row: PreparedListing) -> PriceEstimate:
+        year = int(row.values["year"] or 0)
+        text = str(row.values["description"] or "")
+        price = expected_price(year, text, bool(row.photos["photo"].any()))
+        return PriceEstimate(price, price * 0.8, price * 1.25)
+
+
+def factory_of(*predictors: FakePredictor) -> Callable[[str, Settings], FakePredictor]:
+    """A predictor factory serving the fake whose version the URI names (the first by default)."""
+    by_version = {p.info.version: p for p in predictors}
+
+    def load(uri: str, settings: Settings) -> FakePredictor:
+        version = uri.rsplit("/", 1)[-1]
+        return by_version.get(version, predictors[0])
+
+    return load
+
+
+def jpeg(size: tuple[int, int] = (16, 16), color: tuple[int, int, int] = (200, 40, 40)) -> bytes:
+    """A small real JPEG."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def noisy_png(side: int) -> bytes:
+    """A PNG that compresses badly, to get past a byte limit with few pixels."""
+    pixels = bytes((i * 7919) % 251 for i in range(side * side * 3))
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), pixels).save(buffer, format="PNG", compress_level=0)
+    return buffer.getvalue()
+
+
+def bomb_png(side: int = 60_000) -> bytes:
+    """A few hundred bytes claiming `side`x`side` pixels: a decompression bomb."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 1024)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

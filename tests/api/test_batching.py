@@ -1,0 +1,56 @@
+"""Concurrent single-listing requests share forward passes, and each gets its own answer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.api.conftest import StartApp
+from tests.api.fakes import FakePredictor, expected_price
+
+pytestmark = pytest.mark.api
+
+
+def test_concurrent_requests_are_batched_and_answered_correctly(start_app: StartApp) -> None:
+    fake = FakePredictor(forward_delay_s=0.02)
+    client = start_app(fake, max_wait_ms=20)
+    n = 24
+    start = threading.Barrier(n)
+
+    def post(i: int) -> float:
+        start.wait()
+        response = client.post("/v1/predict", json={"year": 1970 + i, "description": "x" * i})
+        assert response.status_code == 200, response.text
+        return float(response.json()["price"])
+
+    with ThreadPoolExecutor(n) as pool:
+        prices = list(pool.map(post, range(n)))
+    assert prices == [pytest.approx(expected_price(1970 + i, "x" * i)) for i in range(n)]
+    assert sum(fake.forward_sizes) == n
+    assert len(fake.forward_sizes) < n / 2, fake.forward_sizes
+    assert max(fake.forward_sizes) <= fake.batch_sizes[-1]
+
+
+def test_a_lone_request_does_not_wait_for_company(start_app: StartApp) -> None:
+    fake = FakePredictor()
+    client = start_app(fake, max_wait_ms=1000)
+    began = time.perf_counter()
+    assert client.post("/v1/predict", json={"year": 2000}).status_code == 200
+    assert time.perf_counter() - began < 0.5
+    assert fake.forward_sizes == [1]
+
+
+def test_a_full_queue_answers_503(start_app: StartApp) -> None:
+    fake = FakePredictor(forward_delay_s=0.5, batch_sizes=(1,))
+    client = start_app(fake, max_queue=1, max_batch_size=1)
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(
+            pool.map(
+                lambda i: client.post("/v1/predict", json={"year": 2000}).status_code, range(6)
+            )
+        )
+    assert 503 in codes and 200 in codes
+    assert set(codes) <= {200, 503}

@@ -1,0 +1,55 @@
+"""APPRAISER_API_KEY guards /v1/*; health, readiness, metrics and the body limit do not need it."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import StartApp
+
+pytestmark = pytest.mark.api
+KEY = "k" * 12 + "-secret-key"
+
+
+@pytest.fixture
+def guarded(start_app: StartApp) -> TestClient:
+    return start_app(api_key=KEY, max_body_bytes=2048)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-API-Key": "wrong"}, {"X-API-Key": KEY + "x"}, {"X-API-Key": "\xe9".encode("latin-1")}],
+)
+def test_v1_routes_refuse_a_missing_or_wrong_key(
+    guarded: TestClient, headers: dict[str, str | bytes]
+) -> None:
+    for response in (
+        guarded.post("/v1/predict", json={"year": 2000}, headers=headers),
+        guarded.post("/v1/predict/batch", json={"listings": [{"year": 2000}]}, headers=headers),
+        guarded.get("/v1/model", headers=headers),
+    ):
+        assert response.status_code == 401, response.text
+        assert response.json()["detail"][0]["loc"] == ["header", "X-API-Key"]
+        assert response.headers["www-authenticate"] == "X-API-Key"
+
+
+def test_the_right_key_opens_v1(guarded: TestClient) -> None:
+    response = guarded.post("/v1/predict", json={"year": 2000}, headers={"X-API-Key": KEY})
+    assert response.status_code == 200
+    assert guarded.get("/v1/model", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_health_readiness_metrics_and_demo_page_stay_open(guarded: TestClient) -> None:
+    for path in ("/healthz", "/readyz", "/metrics", "/"):
+        assert guarded.get(path).status_code == 200, path
+
+
+def test_body_limit_holds_with_and_without_a_key(guarded: TestClient) -> None:
+    big = {"year": 2000, "description": "x" * 4000}
+    assert guarded.post("/v1/predict", json=big).status_code == 413
+    assert guarded.post("/v1/predict", json=big, headers={"X-API-Key": KEY}).status_code == 413
+
+
+def test_openapi_declares_the_key_header(guarded: TestClient) -> None:
+    doc = guarded.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
