@@ -51,6 +51,8 @@ def photo_branch(
     x = layers.Rescaling(1.0 / 255.0)(photos)
     if config.flip:
         x = layers.RandomFlip("horizontal", seed=seed)(x)
+    if config.shift:
+        x = layers.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=seed)(x)
     x = _conv_bn(x, config.stem_filters, 3, strides=2)
     block = residual_block if config.block == "residual" else inception_block
     for filters in config.block_filters:

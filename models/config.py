@@ -36,6 +36,9 @@ class PhotoConfig(BaseModel):
         "stains are diluted by an average but stand out in a max).",
     )
     flip: bool = Field(default=True, description="Random horizontal flips while training.")
+    shift: float = Field(
+        default=0.0, ge=0, le=0.5, description="Random shifts while training (share of side)."
+    )
 
 
 class TabularConfig(BaseModel):

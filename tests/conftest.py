@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from training.synth import write_synthetic_dataset
 
 

@@ -114,9 +114,9 @@ def test_descriptions_carry_category_material_and_condition(dataset: Path) -> No
     assert clean.sum() > 300
     for text, row in zip(listings["description"][clean], latent[clean].itertuples(), strict=True):
         lowered = text.lower()
-        assert any(w in lowered for w in synth.CATEGORY_WORDS[row.category]), text
-        assert any(w in lowered for w in synth.MATERIAL_WORDS[row.material]), text
-        assert any(w in lowered for w in synth.CONDITION_WORDS[row.condition]), text
+        assert any(w in lowered for w in synth.CATEGORY_WORDS[str(row.category)]), text
+        assert any(w in lowered for w in synth.MATERIAL_WORDS[str(row.material)]), text
+        assert any(w in lowered for w in synth.CONDITION_WORDS[str(row.condition)]), text
         assert "{" not in text and "  " not in text, text
 
 
