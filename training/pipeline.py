@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class TrainResult:
     champion_reason: str
     metrics: dict[str, float]
     comparison: Comparison = field(default_factory=Comparison)
+    seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ def seed_everything(seed: int) -> None:
 
 def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> TrainResult:
     """Train, evaluate and log one model on the dataset in `folder`."""
+    start = time.perf_counter()
     seed_everything(config.seed)
     dataset = read_dataset(folder)
     schema = dataset.schema
@@ -91,7 +94,10 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         )
         mlflow.set_tags({"champion": str(champion), "champion_reason": reason})
     uri = f"models:/{config.model_name}/{version}"
-    return TrainResult(run.info.run_id, uri, version, champion, reason, metrics, comparison)
+    seconds = time.perf_counter() - start
+    return TrainResult(
+        run.info.run_id, uri, version, champion, reason, metrics, comparison, seconds
+    )
 
 
 def score_on(model_uri: str, dataset: Dataset, split: Split) -> float | None:
