@@ -51,6 +51,7 @@ results: setup
 	$(BIN)/appraise data import houses $(HOUSES) $(DATA)/results/houses-zip25 \
 		--min-zipcode-houses 25
 	$(BIN)/appraise train $(DATA)/results/houses-zip25 --config configs/houses.yaml \
+		--model-name appraiser-houses-zip25 \
 		--report $(DATA)/results/houses-zip25.md
 	$(BIN)/python -m training.report docs/results-header.md $(DATA)/results/clothing.md \
 		docs/results-houses.md $(DATA)/results/houses.md $(DATA)/results/houses-zip25.md \

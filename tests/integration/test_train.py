@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.tiny import tiny_config
 from training.config import TrainConfig
 from training.pipeline import TrainResult, train
 from training.tracking import CHAMPION, promote_if_better
@@ -18,22 +19,8 @@ pytestmark = pytest.mark.integration
 NAME = "appraiser-test"
 
 
-def _config(**changes: object) -> TrainConfig:
-    return TrainConfig.model_validate(
-        {
-            "epochs": 2,
-            "batch_size": 16,
-            "model_name": NAME,
-            "experiment": "test",
-            "model": {
-                "photo": {"image_size": 16, "stem_filters": 4, "block_filters": [8]},
-                "text": {"filters": [8], "embedding_dim": 8},
-                "tabular": {"units": [8]},
-                "head_units": [16],
-            },
-            **changes,
-        }
-    )
+def _config() -> TrainConfig:
+    return tiny_config(model_name=NAME, experiment="test")
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import Settings
+from tests.tiny import tiny_config
 from training.config import TrainConfig
 from training.pipeline import train
 
@@ -33,23 +34,9 @@ class Store:
     version: str
 
 
-def tiny_config() -> TrainConfig:
-    """The smallest model that still has every branch: trains in seconds."""
-    return TrainConfig.model_validate(
-        {
-            "epochs": 2,
-            "batch_size": 16,
-            "model_name": NAME,
-            "experiment": "service-test",
-            "compare": False,
-            "model": {
-                "photo": {"image_size": 16, "stem_filters": 4, "block_filters": [8]},
-                "text": {"filters": [8], "embedding_dim": 8},
-                "tabular": {"units": [8]},
-                "head_units": [16],
-            },
-        }
-    )
+def service_config() -> TrainConfig:
+    """The tiny config, registered under this module's name, without comparisons."""
+    return tiny_config(model_name=NAME, experiment="service-test", compare=False)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +46,7 @@ def store(tiny_dataset_template: Path, tmp_path_factory: pytest.TempPathFactory)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         patch.setenv("MLFLOW_TRACKING_URI", uri)
-        result = train(tiny_dataset_template, tiny_config(), verbose=0)
+        result = train(tiny_dataset_template, service_config(), verbose=0)
     return Store(folder, uri, tiny_dataset_template, result.registered_version)
 
 
