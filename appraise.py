@@ -28,7 +28,4 @@ def main() -> None:
     """Console-script entry point."""
     # TensorFlow's C++ start-up chatter (CPU features, CUDA probing) hides our own output.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow 2.21's oneDNN CPU kernels corrupt memory (glibc "double free") on some small
-    # convnet shapes, e.g. the Houses photo branch on 230 houses; the plain kernels do not.
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     app()

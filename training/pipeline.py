@@ -23,13 +23,14 @@ from models.schema import FeatureType, Schema
 from training import plots
 from training.compare import Comparison, Score, ablation_and_fusion, baseline_scores
 from training.config import TrainConfig
-from training.dataset import Dataset, read_dataset
+from training.dataset import Dataset, DatasetError, read_dataset
 from training.metrics import price_metrics
 from training.prepare import Split, prepare_splits
 from training.tracking import configure_tracking, experiment_id, log_model, promote_if_better
 from training.trainer import fit, predict_prices
 
 JOINT = "joint model"
+MIN_ROWS = 20  # fewer usable rows cannot fill a train, a validation and a test split
 
 
 @dataclass
@@ -66,6 +67,10 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     start = time.perf_counter()
     seed_everything(config.seed)
     dataset = read_dataset(folder)
+    if dataset.report.usable < MIN_ROWS:
+        raise DatasetError(
+            f"{folder}: {dataset.report.usable} usable rows; training needs at least {MIN_ROWS}"
+        )
     schema = dataset.schema
     splits = prepare_splits(dataset, config, progress=verbose != 0)
     model = build_model(schema, config.model, splits.train.frame, seed=config.seed)

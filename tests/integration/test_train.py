@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from appraise import app
 from tests.tiny import tiny_config
 from training.config import TrainConfig
 from training.pipeline import TrainResult, train
@@ -126,3 +129,36 @@ def test_alias_does_not_move_to_a_worse_model(
     assert not moved and "does not beat" in reason
     client = mlflow.MlflowClient()
     assert str(client.get_model_version_by_alias(NAME, CHAMPION).version) == "1"
+
+
+def test_evaluate_command_prints_metrics_json(
+    trained: tuple[TrainResult, TrainResult, Path], tiny_dataset_template: Path
+) -> None:
+    _, _, store = trained
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        args = ["evaluate", f"models:/{NAME}@{CHAMPION}", str(tiny_dataset_template), "--json"]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output.strip().splitlines()[-1])
+    assert {"rmsle", "mae", "mape", "r2", "coverage"} <= set(metrics)
+    assert metrics["rows"] == 40 and 0 <= metrics["coverage"] <= 1
+
+
+def test_evaluate_command_refuses_unknown_model(
+    tiny_dataset_template: Path, tmp_path: Path
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
+        args = ["evaluate", "models:/nobody@champion", str(tiny_dataset_template)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "error:" in result.output
+
+
+def test_train_command_refuses_too_few_rows(tiny_dataset: Path) -> None:
+    path = tiny_dataset / "listings.csv"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:6]))
+    result = CliRunner().invoke(app, ["train", str(tiny_dataset), "--quiet"])
+    assert result.exit_code == 1
+    assert "5 usable rows; training needs at least 20" in result.output
