@@ -6,7 +6,7 @@ every path turns the same row into the same price.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from models.features import PhotoError
 from models.inputs import decode_one, model_inputs
 from models.layers import OrderedQuantiles
 from models.schema import FeatureType, Schema
-from models.validation import FieldError, parse_row
+from models.validation import FieldError, parse_value
 
 PRICE_COLUMNS = ("price", "price_low", "price_high")
 
@@ -59,22 +59,36 @@ def _prepare_one(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]] | str:
     """Typed values and decoded photos of one row, or the reason it cannot be scored."""
     try:
-        text_features = tuple(f for f in schema.features if f.type != FeatureType.IMAGE)
-        values: dict[str, Any] = parse_row(text_features, row)
-        photos = {}
-        for feature in schema.of_type(FeatureType.IMAGE):
-            size = sizes[feature.name]
-            try:
-                pixels = decode_one(row.get(feature.name), feature, size, root)
-            except PhotoError as exc:
-                raise FieldError(feature.name, str(exc)) from None
-            photos[feature.name] = (
-                pixels if pixels is not None else np.zeros((size, size, 3), dtype=np.uint8)
-            )
-            values[feature.name] = None
-        return values, photos
+        return prepare_row(schema, row, sizes, root)
     except FieldError as exc:
         return str(exc)
+
+
+def prepare_row(
+    schema: Schema, row: Mapping[str, Any], sizes: Mapping[str, int], root: Path | None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Typed values and decoded photos of one listing, in schema order; a missing photo is zeros.
+
+    Raises FieldError on the first bad field; for a photo, the PhotoError that caused it is
+    chained (`__cause__`), so callers can tell an oversized photo from an undecodable one.
+    """
+    values: dict[str, Any] = {}
+    photos: dict[str, np.ndarray] = {}
+    for feature in schema.features:
+        raw = row.get(feature.name)
+        if feature.type != FeatureType.IMAGE:
+            values[feature.name] = parse_value(feature, raw)
+            continue
+        size = sizes[feature.name]
+        try:
+            pixels = decode_one(raw, feature, size, root)
+        except PhotoError as exc:
+            raise FieldError(feature.name, str(exc)) from exc
+        photos[feature.name] = (
+            pixels if pixels is not None else np.zeros((size, size, 3), dtype=np.uint8)
+        )
+        values[feature.name] = None
+    return values, photos
 
 
 def median_index(model: Any) -> int:

@@ -99,8 +99,3 @@ def _parse_text(feature: Feature, raw: object) -> str:
             feature.name, f"is {len(text)} characters long; the limit is {feature.max_chars}"
         )
     return text
-
-
-def parse_row(features: tuple[Feature, ...], raw: dict[str, object]) -> dict[str, Value]:
-    """Typed values of one listing (photos left raw); raises FieldError on the first bad field."""
-    return {f.name: parse_value(f, raw.get(f.name)) for f in features}

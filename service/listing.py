@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from models.features import PhotoError, PhotoTooLargeError, PhotoUndecodableError
-from models.inputs import decode_one
+from models.features import PhotoTooLargeError, PhotoUndecodableError
+from models.predictions import prepare_row
 from models.schema import Feature, FeatureType, Schema
-from models.validation import FieldError, Value, parse_value
+from models.validation import FieldError, Value
 
 ErrorKind = Literal["invalid", "too_large", "unsupported"]
 Limits = dict[str, float | int]
@@ -59,40 +59,21 @@ def prepare_listing(
 
     Photos may be bytes, base64 text, or (only when `root` is given) a path under `root`.
     """
-    values: dict[str, Value] = {}
-    photos: dict[str, np.ndarray] = {}
-    for feature in schema.features:
-        raw = listing.get(feature.name)
-        if feature.type == FeatureType.IMAGE:
-            photos[feature.name] = _photo(feature, raw, photo_sizes[feature.name], root)
-            continue
-        try:
-            values[feature.name] = parse_value(feature, raw)
-        except FieldError as exc:
-            raise InputError(
-                feature.name, exc.problem, "invalid", feature_limits(feature)
-            ) from None
+    try:
+        values, photos = prepare_row(schema, listing, photo_sizes, root)
+    except FieldError as exc:
+        limits = feature_limits(schema.feature(exc.field))
+        raise InputError(exc.field, exc.problem, _kind(exc.__cause__), limits) from None
     return PreparedListing(values, photos)
 
 
-def _photo(feature: Feature, raw: Any, size: int, root: Path | None) -> np.ndarray:
-    """One decoded photo; a missing photo is all zeros, which the model reads as 'no photo'."""
-    limits = feature_limits(feature)
-    # Base64 text is 4/3 of its bytes: refuse an oversized one before decoding it.
-    if isinstance(raw, str) and len(raw) > feature.max_bytes * 4 // 3 + 4:
-        problem = f"photo is over the limit of {feature.max_bytes} bytes"
-        raise InputError(feature.name, problem, "too_large", limits)
-    try:
-        pixels = decode_one(raw, feature, size, root)
-    except PhotoTooLargeError as exc:
-        raise InputError(feature.name, str(exc), "too_large", limits) from None
-    except PhotoUndecodableError as exc:
-        raise InputError(feature.name, str(exc), "unsupported", limits) from None
-    except PhotoError as exc:
-        raise InputError(feature.name, str(exc), "invalid", limits) from None
-    if pixels is None:
-        return np.zeros((size, size, 3), dtype=np.uint8)
-    return pixels
+def _kind(cause: BaseException | None) -> ErrorKind:
+    """How the HTTP layer answers: 413 for oversized photos, 415 for undecodable, else 422."""
+    if isinstance(cause, PhotoTooLargeError):
+        return "too_large"
+    if isinstance(cause, PhotoUndecodableError):
+        return "unsupported"
+    return "invalid"
 
 
 def batch_arrays(
