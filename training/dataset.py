@@ -8,9 +8,10 @@ silently dropped; the usable rows come back typed, in file order.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +112,11 @@ def read_dataset(folder: Path, *, check_photos: bool = True) -> Dataset:
     raw = read_table(listings_path(folder))
     _check_columns(schema, list(raw.columns))
     report = DatasetReport(rows=len(raw))
-    problems = _validate_rows(schema, raw, report)
+    columns, problems = _parse_columns(schema, raw)
     if check_photos:
         problems.extend(_check_photos(schema, raw, folder))
     report.problems = sorted(problems, key=lambda p: (p.row, p.column))
-    frame = _typed_frame(schema, raw, {p.row for p in report.problems})
+    frame = _typed_frame(schema, raw, columns, {p.row for p in report.problems})
     if frame.empty:
         raise DatasetError(f"{folder}: no usable rows ({report.summary()})")
     return Dataset(folder=folder, schema=schema, frame=frame, report=report)
@@ -130,20 +131,26 @@ def _check_columns(schema: Schema, columns: list[str]) -> None:
         )
 
 
-def _validate_rows(schema: Schema, raw: pd.DataFrame, report: DatasetReport) -> list[RowProblem]:
+def _parse_columns(
+    schema: Schema, raw: pd.DataFrame
+) -> tuple[dict[str, list[Any]], list[RowProblem]]:
+    """Every cell parsed once: typed values per column (None where bad) and the problems."""
+    parsers: list[tuple[str, Callable[[Any], Any]]] = [
+        (f.name, partial(parse_value, f)) for f in schema.features
+    ]
+    parsers.append((schema.target, partial(parse_price, schema.target)))
+    columns: dict[str, list[Any]] = {}
     problems: list[RowProblem] = []
-    for feature in schema.features:
-        for row, value in _numbered(raw[feature.name]):
+    for name, parse in parsers:
+        values: list[Any] = []
+        for row, value in _numbered(raw[name]):
             try:
-                parse_value(feature, value)
+                values.append(parse(value))
             except FieldError as exc:
-                problems.append(RowProblem(row, feature.name, exc.problem))
-    for row, value in _numbered(raw[schema.target]):
-        try:
-            parse_price(schema.target, value)
-        except FieldError as exc:
-            problems.append(RowProblem(row, schema.target, exc.problem))
-    return problems
+                values.append(None)
+                problems.append(RowProblem(row, name, exc.problem))
+        columns[name] = values
+    return columns, problems
 
 
 def _numbered(column: pd.Series) -> Iterator[tuple[int, Any]]:
@@ -173,17 +180,17 @@ def _photo_problem(folder: Path, row: int, feature: Feature, relative: str) -> R
     return None
 
 
-def _typed_frame(schema: Schema, raw: pd.DataFrame, bad_rows: set[int]) -> pd.DataFrame:
-    """The usable rows with every feature converted to its type (empty text → '')."""
+def _typed_frame(
+    schema: Schema, raw: pd.DataFrame, columns: dict[str, list[Any]], bad_rows: set[int]
+) -> pd.DataFrame:
+    """The usable rows with every feature in its type (empty text → ''), in file order."""
     keep = [i for i in range(len(raw)) if i + 1 not in bad_rows]
-    rows = raw.iloc[keep]
     frame = pd.DataFrame({ROW_COLUMN: [i + 1 for i in keep]})
     if schema.id_column and schema.id_column in raw.columns:
-        frame[schema.id_column] = rows[schema.id_column].astype(str).to_numpy()
+        frame[schema.id_column] = raw[schema.id_column].iloc[keep].astype(str).to_numpy()
     for feature in schema.features:
-        values = [parse_value(feature, v) for v in rows[feature.name].tolist()]
-        frame[feature.name] = _column(feature, values)
-    frame[schema.target] = [parse_price(schema.target, v) for v in rows[schema.target].tolist()]
+        frame[feature.name] = _column(feature, [columns[feature.name][i] for i in keep])
+    frame[schema.target] = [columns[schema.target][i] for i in keep]
     return frame
 
 
