@@ -66,4 +66,5 @@ def _head(x: Any, config: ModelConfig, median_log_price: float) -> Any:
         kernel_initializer=keras.initializers.VarianceScaling(0.1),
         bias_initializer=keras.initializers.Constant(bias),
     )(x)
-    return OrderedQuantiles(median_index, name=OUTPUT)(raw)
+    # float32 out even under mixed precision: the pinball loss and the prices need the range.
+    return OrderedQuantiles(median_index, name=OUTPUT, dtype="float32")(raw)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.config import ModelConfig
 
+StrategyName = Literal["auto", "default", "mirrored"]
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "clothing.yaml"
 
 
@@ -45,6 +46,15 @@ class TrainConfig(BaseModel):
     )
     experiment: str = Field(default="appraiser", description="MLflow experiment name.")
     decode_workers: int = Field(default=4, ge=1, le=64, description="Photo decoding threads.")
+    strategy: StrategyName = Field(
+        default="auto",
+        description="auto: mirror over all GPUs when there are several, else the default; "
+        "default: one device; mirrored: mirror over the GPUs (or the CPU's logical devices). "
+        "`batch_size` is per replica.",
+    )
+    mixed_precision: bool = Field(
+        default=False, description="Compute in float16 on GPUs (variables stay float32)."
+    )
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> TrainConfig:

@@ -24,6 +24,7 @@ from training import plots
 from training.compare import Comparison, Score, ablation_and_fusion, baseline_scores
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
+from training.devices import choose_strategy, global_batch_size, precision
 from training.metrics import price_metrics
 from training.prepare import Split, prepare_splits
 from training.tracking import configure_tracking, experiment_id, log_model, promote_if_better
@@ -73,8 +74,11 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         )
     schema = dataset.schema
     splits = prepare_splits(dataset, config, progress=verbose != 0)
-    model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
-    history = fit(model, splits.train, splits.val, schema, config, verbose=verbose)
+    strategy = choose_strategy(config.strategy)
+    with precision(config.mixed_precision), strategy.scope():
+        model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
+        batch_size = global_batch_size(config.batch_size, strategy)
+        history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
     test_prices = predict_prices(model, splits.test, schema)
     y_test = splits.test.frame[schema.target].to_numpy(dtype="float64")
     metrics = price_metrics(y_test, *test_prices.T)

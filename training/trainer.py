@@ -12,6 +12,7 @@ from models.losses import PinballLoss
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import Schema
 from training.config import TrainConfig
+from training.devices import build_before_distributed_fit
 from training.prepare import Split, tf_dataset
 
 
@@ -22,9 +23,14 @@ def fit(
     schema: Schema,
     config: TrainConfig,
     verbose: int | str = "auto",
+    batch_size: int | None = None,
 ) -> dict[str, list[float]]:
-    """Train until validation loss stops improving; the best weights are restored."""
-    steps = math.ceil(len(train) / config.batch_size) * config.epochs
+    """Train until validation loss stops improving; the best weights are restored.
+
+    `batch_size` is the global batch (per-replica size times replicas); default the config's.
+    """
+    batch_size = batch_size or config.batch_size
+    steps = math.ceil(len(train) / batch_size) * config.epochs
     learning_rate: Any = config.learning_rate
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.EarlyStopping(
@@ -43,8 +49,10 @@ def fit(
         optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
         loss=PinballLoss(config.model.quantiles),
     )
+    data = tf_dataset(train, schema, batch_size, shuffle_seed=config.seed)
+    build_before_distributed_fit(model, data)
     history = model.fit(
-        tf_dataset(train, schema, config.batch_size, shuffle_seed=config.seed),
+        data,
         validation_data=tf_dataset(val, schema, 256),
         epochs=config.epochs,
         callbacks=callbacks,

@@ -83,3 +83,25 @@ def test_quantiles_never_cross() -> None:
     out = keras.ops.convert_to_numpy(OrderedQuantiles(median_index=2)(raw))
     assert np.all(np.diff(out, axis=1) >= 0)
     np.testing.assert_allclose(out[:, 2], raw[:, 2])
+
+
+def test_joint_model_under_mixed_precision_outputs_float32_quantiles() -> None:
+    """The GPU mixed-precision path: float16 compute inside, float32 quantiles out."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8]))
+        rows = _rows()
+        model = build_model(clothing_schema(), config, rows)
+        inputs = {
+            "brand": keras.ops.convert_to_tensor(rows["brand"].tolist()),
+            "year": keras.ops.convert_to_tensor(rows["year"].to_numpy()),
+            "description": keras.ops.convert_to_tensor(rows["description"].tolist()),
+            "photo": keras.ops.zeros((len(rows), 16, 16, 3), dtype="uint8"),
+        }
+        out = model(inputs)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    assert model.get_layer("joined").compute_dtype == "float16"
+    assert keras.backend.standardize_dtype(out.dtype) == "float32"
+    assert np.all(np.isfinite(keras.ops.convert_to_numpy(out)))
