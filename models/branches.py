@@ -6,6 +6,7 @@ fitted on training data is saved inside the model.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -98,7 +99,7 @@ def tabular_branch(
     inputs: dict[str, Any] = {}
     parts: list[Any] = []
     for feature in features:
-        raw, encoded = _encode_tabular(feature, columns[feature.name])
+        raw, encoded = _encode_tabular(feature, columns[feature.name], config.min_count)
         inputs[feature.name] = raw
         parts.extend(encoded)
     x = layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
@@ -107,12 +108,23 @@ def tabular_branch(
     return keras.Model(inputs, x, name="tabular")
 
 
-def _encode_tabular(feature: Feature, values: Sequence[Any]) -> tuple[Any, list[Any]]:
+def frequent_values(values: Sequence[Any], min_count: int) -> list[str]:
+    """Values seen at least `min_count` times, most frequent first ('' for missing included)."""
+    counts = Counter("" if v is None else str(v) for v in values)
+    return [value for value, n in counts.most_common() if n >= min_count]
+
+
+def _encode_tabular(
+    feature: Feature, values: Sequence[Any], min_count: int
+) -> tuple[Any, list[Any]]:
     name = feature.name
     if feature.type == FeatureType.CATEGORY:
         raw = keras.Input(shape=(), dtype="string", name=name)
-        lookup = layers.StringLookup(output_mode="one_hot", name=f"{name}_lookup")
-        lookup.adapt(np.asarray(values, dtype=object))
+        lookup = layers.StringLookup(
+            vocabulary=frequent_values(values, min_count),
+            output_mode="one_hot",
+            name=f"{name}_lookup",
+        )
         return raw, [lookup(raw)]
     if feature.type == FeatureType.INTEGER:
         raw = keras.Input(shape=(), dtype="int64", name=name)

@@ -46,6 +46,12 @@ class TabularConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     units: list[int] = Field(default=[64, 32], min_length=1, description="Dense widths.")
+    min_count: int = Field(
+        default=2,
+        ge=1,
+        description="Training rows a category value needs for its own one-hot slot; rarer "
+        "values share the unknown slot, which is how that slot learns to price unseen values.",
+    )
 
 
 class ModelConfig(BaseModel):

@@ -37,6 +37,13 @@ class TrainConfig(BaseModel):
         description="cosine: decay to zero over `epochs`; plateau: halve after `lr_patience` "
         "epochs without improvement.",
     )
+    ema_momentum: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Keep an exponential moving average of the weights with this momentum, "
+        "validate and stop early on it, and end with it (None: plain weights).",
+    )
     lr_patience: int = Field(default=2, ge=1, description="Epochs without improvement to halve LR.")
     compare: bool = Field(
         default=True, description="Train single-branch ablations and baselines for comparison."

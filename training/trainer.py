@@ -1,4 +1,4 @@
-"""Fit one Keras model: AdamW, pinball loss, LR halving on plateaus, early stopping."""
+"""Fit one Keras model: AdamW (optionally averaged), pinball loss, LR schedule, early stopping."""
 
 from __future__ import annotations
 
@@ -31,35 +31,50 @@ def fit(
     """
     batch_size = batch_size or config.batch_size
     steps = math.ceil(len(train) / batch_size) * config.epochs
-    learning_rate: Any = config.learning_rate
-    callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=config.patience, restore_best_weights=True
-        )
-    ]
-    if config.lr_schedule == "cosine":
-        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
-    else:
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=config.lr_patience, min_lr=1e-5
-            )
-        )
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
-        loss=PinballLoss(config.model.quantiles),
-    )
+    model.compile(optimizer=_optimizer(config, steps), loss=PinballLoss(config.model.quantiles))
     data = tf_dataset(train, schema, batch_size, shuffle_seed=config.seed)
     build_before_distributed_fit(model, data)
     history = model.fit(
         data,
         validation_data=tf_dataset(val, schema, 256),
         epochs=config.epochs,
-        callbacks=callbacks,
+        callbacks=_callbacks(config),
         verbose=verbose,
         shuffle=False,  # tf_dataset already shuffles, reproducibly
     )
     return {k: [float(v) for v in values] for k, values in history.history.items()}
+
+
+def _optimizer(config: TrainConfig, steps: int) -> keras.optimizers.Optimizer:
+    """AdamW on the configured schedule, keeping a weight average when `ema_momentum` is set."""
+    learning_rate: Any = config.learning_rate
+    if config.lr_schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
+    return keras.optimizers.AdamW(
+        learning_rate,
+        weight_decay=config.weight_decay,
+        use_ema=config.ema_momentum is not None,
+        ema_momentum=config.ema_momentum or 0.99,
+    )
+
+
+def _callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
+    callbacks: list[keras.callbacks.Callback] = []
+    if config.ema_momentum:
+        # Before early stopping, so validation and the best-weights snapshot see the average.
+        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
+    callbacks.append(
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True
+        )
+    )
+    if config.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=config.lr_patience, min_lr=1e-5
+            )
+        )
+    return callbacks
 
 
 def predict_prices(model: keras.Model, split: Split, schema: Schema) -> np.ndarray:

@@ -105,3 +105,14 @@ def test_joint_model_under_mixed_precision_outputs_float32_quantiles() -> None:
     assert model.get_layer("joined").compute_dtype == "float16"
     assert keras.backend.standardize_dtype(out.dtype) == "float32"
     assert np.all(np.isfinite(keras.ops.convert_to_numpy(out)))
+
+
+def test_rare_category_values_share_the_unknown_slot() -> None:
+    """A brand seen once trains the unknown slot, which unseen brands then use."""
+    feature = Feature(name="brand", type=FeatureType.CATEGORY)
+    brands = ["Acme"] * 3 + ["Zed"] * 2 + ["One-off"]
+    branch = tabular_branch([feature], TabularConfig(units=[4], min_count=2), {"brand": brands})
+    lookup = branch.get_layer("brand_lookup")
+    assert lookup.get_vocabulary() == ["[UNK]", "Acme", "Zed"]
+    codes = keras.ops.convert_to_numpy(lookup(keras.ops.convert_to_tensor(["One-off", "New"])))
+    assert codes[:, 0].tolist() == [1.0, 1.0]

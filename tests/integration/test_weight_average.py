@@ -1,0 +1,34 @@
+"""Training with a moving average of the weights ends on the averaged weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from models.architecture import build_model
+from tests.tiny import tiny_config
+from training.dataset import read_dataset
+from training.prepare import prepare_splits
+from training.trainer import fit
+
+pytestmark = pytest.mark.integration
+
+
+def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
+    config = tiny_config(epochs=1, ema_momentum=0.9)
+    dataset = read_dataset(tiny_dataset_template)
+    splits = prepare_splits(dataset, config, progress=False)
+    model = build_model(dataset.schema, config.model, splits.train.frame, seed=config.seed)
+    history = fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+    assert len(history["val_loss"]) == 1
+    optimizer = model.optimizer
+    assert optimizer.use_ema
+    averages = optimizer._model_variables_moving_average
+    assert len(averages) == len(model.trainable_variables) > 0
+    for variable, average in zip(model.trainable_variables, averages, strict=True):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(variable), keras.ops.convert_to_numpy(average)
+        )
