@@ -1,43 +1,49 @@
 # syntax=docker/dockerfile:1
-# Appraiser images: CPU runtime by default; `--build-arg VARIANT=gpu` installs the gpu extra.
-# Dependencies are installed before the source is copied, so code edits keep that layer.
+# Appraiser images. CPU runtime by default; `--build-arg VARIANT=gpu` adds the gpu extra
+# (TensorFlow with its CUDA libraries; the host supplies the NVIDIA driver). One image runs
+# `appraise serve` (the default), `appraise train`, `appraise data` and `mlflow server`.
+# The install steps live in deploy/install.sh, which tests/deploy/test_recipe.py also runs.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
+# Dependencies only, from pyproject.toml alone: code edits do not invalidate this layer.
 FROM ${PYTHON_IMAGE} AS deps
 ARG VARIANT=cpu
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
-# An empty package skeleton lets pip resolve and install only the dependencies here.
-RUN mkdir -p models training service \
-    && touch models/__init__.py training/__init__.py service/__init__.py appraise.py \
-    && python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --upgrade pip \
-    && if [ "$VARIANT" = "gpu" ]; then EXTRA="[gpu]"; else EXTRA=""; fi \
-    && /opt/venv/bin/pip install ".${EXTRA}" \
-    && /opt/venv/bin/pip uninstall -y appraiser
+COPY deploy/install.sh deploy/
+COPY pyproject.toml ./
+RUN sh deploy/install.sh deps /opt/venv "${VARIANT}"
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     APPRAISER_HOST=0.0.0.0 \
     APPRAISER_PORT=8000 \
     APPRAISER_MODEL_URI=models:/appraiser@champion \
     MLFLOW_TRACKING_URI=sqlite:////data/mlflow.db
-RUN useradd --create-home --uid 10001 appraiser && mkdir /data && chown appraiser /data
+# A fixed numeric uid (USER below) lets orchestrators check runAsNonRoot; /data is its
+# working folder: datasets, and the local MLflow store when no server is configured.
+RUN useradd --no-log-init --create-home --uid 10001 --user-group appraiser \
+    && mkdir /data \
+    && chown 10001:10001 /data
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
-COPY --chown=appraiser pyproject.toml README.md appraise.py ./
-COPY --chown=appraiser models ./models
-COPY --chown=appraiser training ./training
-COPY --chown=appraiser service ./service
-COPY --chown=appraiser configs ./configs
-RUN pip install --no-deps .
-USER appraiser
+# The source stays owned by root: the service user can read it, not change it.
+COPY pyproject.toml README.md appraise.py ./
+COPY deploy ./deploy
+COPY models ./models
+COPY training ./training
+COPY service ./service
+COPY configs ./configs
+RUN sh deploy/install.sh app /opt/venv
+USER 10001:10001
 WORKDIR /data
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "/app/deploy/healthcheck.py"]
 ENTRYPOINT ["appraise"]
 CMD ["serve"]
