@@ -16,13 +16,15 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml compose.gpu.yaml
 
 format: setup
 	$(BIN)/ruff check --fix .
@@ -69,3 +71,30 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: browser-deps
 browser-deps:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+# Load test and benchmarks (issue 6), each on a freshly trained small model in its own folder
+# under bench/out/ (ignored by git). See docs/benchmarks.md.
+BENCH_OUT ?= bench/out
+USERS ?= 32
+SPAWN_RATE ?= 8
+DURATION ?= 60s
+BENCH_ARGS ?=
+.PHONY: loadtest bench
+loadtest: setup
+	rm -rf $(BENCH_OUT)/loadtest
+	$(BIN)/python -m bench.prepare $(BENCH_OUT)/loadtest
+	$(BIN)/python -m loadtests.run $(BENCH_OUT)/loadtest --users $(USERS) \
+		--spawn-rate $(SPAWN_RATE) --duration $(DURATION)
+
+bench: setup
+	rm -rf $(BENCH_OUT)/bench
+	$(BIN)/python -m bench.prepare $(BENCH_OUT)/bench
+	$(BIN)/python -m bench.run $(BENCH_OUT)/bench $(BENCH_ARGS)
+
+# Batch scoring memory (issue 5): peak RSS and rows/s of `appraise score` (local engine) on
+# 10,000 and 100,000 rows, to show memory does not grow with the input. See docs/benchmarks.md.
+SCORE_BENCH_OUT ?= bench/out/score-memory
+SCORE_SIZES ?= 10000,100000
+.PHONY: bench-score
+bench-score: setup
+	$(BIN)/python -m bench.score_memory $(SCORE_BENCH_OUT) --sizes $(SCORE_SIZES)

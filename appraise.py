@@ -11,6 +11,7 @@ import os
 import typer
 
 from service.cli import serve_app
+from service.scoring.cli import score_app
 from training.data_cli import data_app
 from training.train_cli import train_app
 
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(train_app)
 app.add_typer(serve_app)
+app.add_typer(score_app)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks: the service against the hardware limit, mlflow serve and the tutorial way."""

@@ -1,0 +1,1 @@
+"""Batch scoring: `appraise score` on one machine (local engine) or through Spark."""

@@ -1,0 +1,43 @@
+"""One chunk of raw input rows → its output rows, through the service's predictor.
+
+Both engines call this, so a row gets the same price and the same error text locally and on
+Spark. Rows that cannot be scored get their reason in `error`; the others an empty `error`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from service.predictor import Predictor, PriceEstimate
+from service.scoring.output import output_columns
+from service.scoring.source import keys, records
+
+Mapper = Callable[..., Iterable[Any]]
+_NO_PRICE = (math.nan, math.nan, math.nan)
+
+
+def score_chunk(
+    predictor: Predictor,
+    frame: pd.DataFrame,
+    key: str,
+    first_row: int,
+    root: Path,
+    mapper: Mapper = map,
+) -> pd.DataFrame:
+    """Score the rows of `frame` (raw columns) in order; `first_row` numbers them from 1."""
+    features = [f.name for f in predictor.schema.features]
+    results = predictor.predict(records(frame, features), root, mapper)
+    prices = [
+        (r.price, r.low, r.high) if isinstance(r, PriceEstimate) else _NO_PRICE for r in results
+    ]
+    out = pd.DataFrame(prices, columns=output_columns(key)[1:-1], dtype="float64")
+    out.insert(0, key, keys(frame, key, first_row).to_numpy())
+    out["error"] = pd.Series(
+        ["" if isinstance(r, PriceEstimate) else str(r) for r in results], dtype=object
+    )
+    return out

@@ -1,0 +1,82 @@
+"""One scoring job from start to end: check input and output, load the model, score, assemble.
+
+The engines only score; this module owns what both share: the input's identity in the manifest,
+the final row count check and the atomic output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from service.scoring.errors import ScoringError
+from service.scoring.identity import identity
+from service.scoring.local import Job, PartHook, run_local
+from service.scoring.model import load_warm
+from service.scoring.output import check_output, output_columns, write_output
+from service.scoring.parts import WorkFolder
+from service.scoring.progress import Summary, progress_bar
+from service.scoring.request import Engine, Say, ScoreRequest
+from service.scoring.source import Source, count_rows, key_column, open_source
+from service.settings import Settings
+
+
+def run_job(
+    request: ScoreRequest, settings: Settings, say: Say, on_part: PartHook | None = None
+) -> Summary:
+    """Score INPUT into OUTPUT; raises ScoringError when the input, output or model is unusable."""
+    source = open_source(request.input)
+    output = check_output(request.output)
+    if request.batch_size is not None:
+        settings = settings.model_copy(update={"max_batch_size": request.batch_size})
+    work = WorkFolder(output)
+    if request.engine == Engine.SPARK:
+        try:
+            from service.scoring.spark import run_spark  # PySpark only when asked for
+        except ImportError as exc:
+            raise ScoringError(
+                f"--engine spark needs PySpark ({exc}): install the project's `spark` extra "
+                "(make setup does) and a Java runtime (17 or later)"
+            ) from exc
+        total = count_rows(source)
+        summary = run_spark(request, settings, source, work, total, say)
+    else:
+        summary, total = _run_local(request, settings, source, work, say, on_part)
+    _finish(work, output, summary, total)
+    return summary
+
+
+def _run_local(
+    request: ScoreRequest,
+    settings: Settings,
+    source: Source,
+    work: WorkFolder,
+    say: Say,
+    on_part: PartHook | None,
+) -> tuple[Summary, int]:
+    predictor = load_warm(request.model_uri, settings)
+    key = key_column(source, predictor.schema)
+    total = count_rows(source)
+    note = work.start(identity(request, source, predictor, key), request.resume)
+    if note:
+        say(note)
+    job = Job(source, key, request.chunk_size)
+    summary = Summary()  # timed from here: loading the model is not scoring
+    with progress_bar(total, request.progress) as bar:
+        run_local(predictor, job, work, summary, bar, settings.decode_threads, on_part)
+    return summary, total
+
+
+def _finish(work: WorkFolder, output: Path, summary: Summary, total: int) -> None:
+    """Check every input row has its output row, then write OUTPUT atomically."""
+    if summary.rows != total:
+        raise ScoringError(
+            f"input {work.identity['input']}: scored {summary.rows} rows but it has {total}; "
+            "did it change while it was scored?"
+        )
+    parts = [work.part_path(i) for i in sorted(work.done)]
+    missing = [p.name for p in parts if not p.is_file()]
+    if missing:
+        raise ScoringError(f"{work.folder}: part(s) {', '.join(missing[:3])} vanished; run again")
+    write_output(output, parts, output_columns(str(work.identity["key"])))
+    work.remove()
+    summary.finish()

@@ -1,0 +1,87 @@
+"""The job's output file: Parquet or CSV by extension, assembled from the parts atomically.
+
+The file is written under a temporary name beside OUTPUT and renamed at the end, so OUTPUT is
+never a half-written file. Parts are copied one at a time: memory stays at one part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from models.predictions import PRICE_COLUMNS
+from service.scoring.errors import ScoringError
+
+OUTPUT_SUFFIXES = (".parquet", ".csv")
+ERROR_COLUMN = "error"
+
+
+def check_output(path: Path) -> Path:
+    """Refuse an OUTPUT whose format we cannot tell, or whose folder cannot hold it."""
+    if path.suffix not in OUTPUT_SUFFIXES:
+        raise ScoringError(
+            f"output {path}: unknown extension {path.suffix!r}; use .parquet or .csv"
+        )
+    if path.is_dir():
+        raise ScoringError(f"output {path}: is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScoringError(f"output {path}: cannot create its folder: {exc.strerror}") from exc
+    return path.resolve()
+
+
+def output_columns(key: str) -> list[str]:
+    """The key (id or row number), the prices and the error, in that order."""
+    return [key, *PRICE_COLUMNS, ERROR_COLUMN]
+
+
+def write_output(path: Path, parts: Iterable[Path], columns: list[str]) -> int:
+    """Concatenate the Parquet `parts` into `path` (format by extension); returns the rows.
+
+    `columns` name the columns of an empty output (an input with a header and no rows).
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        if path.suffix == ".parquet":
+            rows = _write_parquet(tmp, parts, columns)
+        else:
+            rows = _write_csv(tmp, parts, columns)
+        tmp.replace(path)  # atomic rename
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def _write_parquet(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for part in parts:
+            table = pq.read_table(part)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), tmp)
+    return rows
+
+
+def _write_csv(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:
+    rows = 0
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        for part in parts:
+            frame = pd.read_parquet(part)
+            frame.to_csv(handle, header=rows == 0, index=False)
+            rows += len(frame)
+        if rows == 0:
+            pd.DataFrame(columns=columns).to_csv(handle, index=False)
+    return rows

@@ -1,0 +1,114 @@
+"""The work folder beside the output: one Parquet part per chunk, and a manifest of what is done.
+
+Every file is written to a temporary name and renamed (`os.replace` is atomic), so a kill leaves
+either a whole part or none. The manifest records the input's identity, so `--resume` never
+mixes parts scored from a different input, chunk size or model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from service.scoring.errors import ScoringError
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    """What one finished part holds."""
+
+    rows: int
+    errors: int
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` under a temporary name, then rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # atomic rename
+
+
+class WorkFolder:
+    """`OUTPUT.parts/`: the parts of one job and its manifest."""
+
+    def __init__(self, output: Path) -> None:
+        self.folder = output.with_name(output.name + ".parts")
+        self.done: dict[int, PartInfo] = {}
+        self._identity: dict[str, Any] = {}
+
+    def start(self, identity: dict[str, Any], resume: bool) -> str | None:
+        """Open the folder for this job; returns a note for the user about earlier parts.
+
+        With `resume`, parts of an earlier run of the same job are kept; a manifest from a
+        different job is refused. Without it, earlier parts are discarded.
+        """
+        self._identity = identity
+        earlier = self._read_manifest()
+        note = None
+        if earlier is not None and resume:
+            _check_same_job(self.folder / MANIFEST, earlier.get("identity", {}), identity)
+            self.done = {int(k): PartInfo(**v) for k, v in earlier.get("parts", {}).items()}
+            note = f"resuming: {len(self.done)} part(s) already scored in {self.folder}"
+        elif earlier is not None:
+            note = f"discarding {len(earlier.get('parts', {}))} part(s) of an earlier run"
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._write_manifest()
+        return note
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The identity of the job this folder holds parts of."""
+        return self._identity
+
+    def part_path(self, index: int) -> Path:
+        return self.folder / f"part-{index:06d}.parquet"
+
+    def write_part(self, index: int, frame: pd.DataFrame) -> None:
+        """Write one scored chunk atomically, then record it in the manifest."""
+        path = self.part_path(index)
+        tmp = path.with_name(f".{path.name}.tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(path)  # atomic rename
+        errors = int((frame["error"] != "").sum())
+        self.done[index] = PartInfo(rows=len(frame), errors=errors)
+        self._write_manifest()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _read_manifest(self) -> dict[str, Any] | None:
+        path = self.folder / MANIFEST
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # unreadable: treated as a different job (refused on resume)
+        return data if isinstance(data, dict) else {}
+
+    def _write_manifest(self) -> None:
+        data = {
+            "version": MANIFEST_VERSION,
+            "identity": self._identity,
+            "parts": {str(k): vars(v) for k, v in sorted(self.done.items())},
+        }
+        atomic_write_text(self.folder / MANIFEST, json.dumps(data, indent=1))
+
+
+def _check_same_job(path: Path, earlier: dict[str, Any], now: dict[str, Any]) -> None:
+    changed = [k for k in sorted(now) if earlier.get(k) != now[k]]
+    if changed:
+        detail = "; ".join(f"{k}: was {earlier.get(k)!r}, now {now[k]!r}" for k in changed)
+        raise ScoringError(
+            f"cannot resume: {path} belongs to a different job ({detail}); "
+            "run without --resume to start over"
+        )
