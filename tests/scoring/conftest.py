@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +48,9 @@ def store_env(score_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
 
 
 @pytest.fixture
-def dataset(tiny_dataset_template: Path, tmp_path: Path) -> Path:
+def dataset(tiny_dataset: Path) -> Path:
     """A private copy of the tiny dataset (schema.yaml, listings.csv, photos/)."""
-    folder = tmp_path / "tiny"
-    shutil.copytree(tiny_dataset_template, folder, symlinks=True)
-    return folder
+    return tiny_dataset
 
 
 def run_score(*args: str | Path) -> Result:
