@@ -2,8 +2,9 @@
 
 Listings are validated and their photos decoded in a thread pool, then queued. One worker takes
 what is queued, up to the largest batch shape, runs one forward pass in its own thread and answers
-each waiting request. It waits up to `max_wait` for more only while other listings are still
-being prepared, so a lone request on an idle service never waits.
+each waiting request. When it finds a single listing queued, it waits up to `max_wait` for more
+only while other listings are still being prepared, so a lone request on an idle service never
+waits, and a backlog (which builds up during a pass under load) is scored at once.
 """
 
 from __future__ import annotations
@@ -132,8 +133,15 @@ class MicroBatcher:
                     job.answer.set_exception(BatcherClosedError("the service is stopping"))
 
     async def _collect(self, jobs: list[_Job]) -> None:
-        """Block for one job, then take what is queued (waiting briefly while more are coming)."""
+        """Block for one job, then take what is queued. Wait briefly for listings still being
+        prepared only when none was queued: a backlog means the last pass already gathered this
+        batch, and waiting then would idle the model while requests pile up (a profile at 32
+        clients put those waits at up to a fifth of the forward thread's time)."""
         jobs.append(await self._queue.get())
+        while len(jobs) < self._max_batch and not self._queue.empty():
+            jobs.append(self._queue.get_nowait())
+        if len(jobs) > 1:
+            return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._max_wait_s
         while len(jobs) < self._max_batch:

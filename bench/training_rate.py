@@ -1,0 +1,65 @@
+"""Training input pipeline: examples/s through the real `tf_dataset` vs in-memory tensors.
+
+Both runs use the same compiled Keras train step (one `fit` on one compiled model); only the
+input differs: the training input pipeline (`training.prepare.tf_dataset`: slices, shuffle,
+batch, prefetch) or one batch of tensors already in memory, repeated. The ratio says how much
+the pipeline costs the step. The model is compiled as `training.trainer.fit` compiles it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from models.architecture import build_model
+from models.losses import PinballLoss
+from training.config import TrainConfig
+from training.dataset import read_dataset
+from training.pipeline import seed_everything
+from training.prepare import prepare_splits, tf_dataset
+
+ROUNDS = 4  # pipeline and memory alternate, an epoch each, best of each: fairer when shared
+
+
+@dataclass(frozen=True)
+class TrainingRate:
+    """Examples per second of the train step fed by the pipeline and from memory."""
+
+    pipeline: float
+    memory: float
+    batch_size: int
+
+    @property
+    def ratio(self) -> float:
+        return self.pipeline / self.memory
+
+
+def _timed_fit(model: keras.Model, data: tf.data.Dataset, epochs: int, examples: int) -> float:
+    start = time.perf_counter()
+    model.fit(data, epochs=epochs, verbose=0, shuffle=False)
+    return examples * epochs / (time.perf_counter() - start)
+
+
+def measure(folder: Path, epochs: int = 1) -> TrainingRate:
+    """Build the default model on `folder`, then time `epochs` of each input, ROUNDS times."""
+    config = TrainConfig.load()
+    seed_everything(config.seed)
+    dataset = read_dataset(folder)
+    splits = prepare_splits(dataset, config, progress=False)
+    schema, size = dataset.schema, config.batch_size
+    model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
+    optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)
+    model.compile(optimizer=optimizer, loss=PinballLoss(config.model.quantiles))
+    steps = len(splits.train) // size  # whole batches only: one batch shape, one trace
+    pipeline = tf_dataset(splits.train, schema, size, shuffle_seed=config.seed).take(steps)
+    memory = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat(steps)
+    model.fit(pipeline, epochs=1, verbose=0, shuffle=False)  # trace the step once
+    rates: dict[str, list[float]] = {"pipeline": [], "memory": []}
+    for _ in range(ROUNDS):
+        rates["pipeline"].append(_timed_fit(model, pipeline, epochs, steps * size))
+        rates["memory"].append(_timed_fit(model, memory, epochs, steps * size))
+    return TrainingRate(max(rates["pipeline"]), max(rates["memory"]), size)

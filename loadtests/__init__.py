@@ -1,0 +1,1 @@
+"""Load tests: locust users sending realistic Appraiser traffic."""
