@@ -1,4 +1,8 @@
-"""Typed dependencies: routes declare what they need, tests swap any of it with overrides."""
+"""Typed dependencies: routes declare what they need, tests swap any of it with overrides.
+
+They are `async def` because they only read request state: FastAPI runs plain `def`
+dependencies in its thread pool, a thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,19 @@ from service.settings import Settings
 from service.slot import ModelSlot
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings this app was created with (set by the lifespan)."""
     settings: Settings = request.state.settings
     return settings
 
 
-def get_slot(request: Request) -> ModelSlot:
+async def get_slot(request: Request) -> ModelSlot:
     """The slot holding the served model (set by the lifespan)."""
     slot: ModelSlot = request.state.slot
     return slot
 
 
-def get_metrics(request: Request) -> ServiceMetrics:
+async def get_metrics(request: Request) -> ServiceMetrics:
     """This app's Prometheus metrics."""
     metrics: ServiceMetrics = request.state.metrics
     return metrics
