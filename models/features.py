@@ -7,8 +7,9 @@ guard stays on, and our own byte and pixel limits are checked before any pixel i
 
 from __future__ import annotations
 
+import functools
 import io
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -69,11 +70,30 @@ def resolve_inside(root: Path, relative: str) -> Path:
         raise PhotoPathError("photo path contains a NUL byte")
     if Path(relative).is_absolute() or relative.startswith(("/", "\\")):
         raise PhotoPathError(f"photo path {relative!r} is absolute; it must be relative")
-    base = root.resolve()
+    base = _resolved(root.absolute())  # absolute: the cache must not outlive a chdir
+    parts = PurePath(relative).parts
+    if ".." not in parts and not _has_symlink(base, parts):
+        return base.joinpath(*parts)  # a real folder plus plain names: inside by construction
     target = (base / relative).resolve()
     if not target.is_relative_to(base):
         raise PhotoPathError(f"photo path {relative!r} leads outside the dataset folder")
     return target
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved(root: Path) -> Path:
+    """The real path of a photo root, looked up once: `resolve` stats every component."""
+    return root.resolve()
+
+
+def _has_symlink(base: Path, parts: tuple[str, ...]) -> bool:
+    """Whether any component of `base/parts` below `base` is a symlink (missing ones are not)."""
+    path = base
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
 
 
 def read_photo_file(root: Path, relative: str, max_bytes: int) -> bytes:

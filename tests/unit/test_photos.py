@@ -78,3 +78,26 @@ def test_parse_price() -> None:
     for bad in ("nan", "inf", "0", "", "x"):
         with pytest.raises(FieldError):
             parse_price("price", bad)
+
+
+def test_resolve_inside_follows_symlinks_only_within_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "photos").mkdir(parents=True)
+    (root / "photos" / "a.jpg").write_bytes(b"x")
+    (tmp_path / "outside.jpg").write_bytes(b"x")
+    (root / "photos" / "inner.jpg").symlink_to(root / "photos" / "a.jpg")
+    (root / "photos" / "outer.jpg").symlink_to(tmp_path / "outside.jpg")
+    (root / "linked").symlink_to(tmp_path)
+    assert resolve_inside(root, "photos/inner.jpg") == (root / "photos" / "a.jpg").resolve()
+    for escape in ("photos/outer.jpg", "linked/outside.jpg"):
+        with pytest.raises(PhotoPathError, match="outside"):
+            resolve_inside(root, escape)
+
+
+def test_resolve_inside_a_relative_root_follows_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("one", "two"):
+        (tmp_path / name / "data").mkdir(parents=True)
+        monkeypatch.chdir(tmp_path / name)
+        assert resolve_inside(Path("data"), "a.jpg") == tmp_path.resolve() / name / "data" / "a.jpg"
