@@ -138,7 +138,21 @@ class Predictor:
         A listing that cannot be scored gets its InputError in its place. `mapper` runs the
         preparation, e.g. a thread pool's `map`: photo decoding releases the GIL.
         """
-        prepared = list(mapper(lambda listing: self._try_prepare(listing, root), listings))
+        return self.forward_prepared(self.prepare_many(listings, root, mapper))
+
+    def prepare_many(
+        self,
+        listings: Iterable[Mapping[str, Any]],
+        root: Path | None = None,
+        mapper: Callable[..., Iterable[Any]] = map,
+    ) -> list[PreparedListing | InputError]:
+        """`prepare` for each listing, in order; a listing that fails gets its InputError."""
+        return list(mapper(lambda listing: self._try_prepare(listing, root), listings))
+
+    def forward_prepared(
+        self, prepared: Sequence[PreparedListing | InputError]
+    ) -> list[PriceEstimate | InputError]:
+        """Prices for the prepared listings, the InputErrors passed through in their places."""
         good = [p for p in prepared if isinstance(p, PreparedListing)]
         scored = iter(self.forward(good))
         return [p if isinstance(p, InputError) else next(scored) for p in prepared]

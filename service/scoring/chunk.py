@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from service.listing import InputError, PreparedListing
 from service.predictor import Predictor, PriceEstimate
 from service.scoring.output import output_columns
 from service.scoring.source import keys, records
@@ -30,8 +31,27 @@ def score_chunk(
     mapper: Mapper = map,
 ) -> pd.DataFrame:
     """Score the rows of `frame` (raw columns) in order; `first_row` numbers them from 1."""
+    prepared = prepare_chunk(predictor, frame, root, mapper)
+    return finish_chunk(predictor, frame, key, first_row, prepared)
+
+
+def prepare_chunk(
+    predictor: Predictor, frame: pd.DataFrame, root: Path, mapper: Mapper = map
+) -> list[PreparedListing | InputError]:
+    """Validate and decode the rows of `frame`: the half of scoring that runs in threads."""
     features = [f.name for f in predictor.schema.features]
-    results = predictor.predict(records(frame, features), root, mapper)
+    return predictor.prepare_many(records(frame, features), root, mapper)
+
+
+def finish_chunk(
+    predictor: Predictor,
+    frame: pd.DataFrame,
+    key: str,
+    first_row: int,
+    prepared: list[PreparedListing | InputError],
+) -> pd.DataFrame:
+    """The forward passes over a prepared chunk, and its output rows."""
+    results = predictor.forward_prepared(prepared)
     prices = [
         (r.price, r.low, r.high) if isinstance(r, PriceEstimate) else _NO_PRICE for r in results
     ]
