@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPEAT = 4
+REPEAT = 16  # 16,000 rows: four chunks of `appraise score`, so its steady state is measured
 
 
 @dataclass(frozen=True)
