@@ -37,6 +37,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from bench.servers import stop
 from tests.deploy.dockerfile import Copy, Stage, ignore_patterns, ignored, stages
 
 pytestmark = pytest.mark.deploy
@@ -164,13 +165,7 @@ def running(
         try:
             yield process
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            stop(process)
 
 
 def wait_healthy(test: list[str], env: dict[str, str], log: Path, timeout_s: float) -> None:
