@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.metrics import ServiceMetrics
@@ -66,6 +67,9 @@ class BodyLimitMiddleware:
         await _reject(send, 413, msg, "too_large", {"max_bytes": self.max_bytes})
 
 
+CLIENT_CLOSED = 499  # nginx's status for "client closed the request": keeps 500 for our faults
+
+
 class LatencyMiddleware:
     """Observe every HTTP answer's duration, labelled by route template, method and status."""
 
@@ -88,6 +92,9 @@ class LatencyMiddleware:
 
         try:
             await self.app(scope, receive, watching_send)
+        except ClientDisconnect:
+            # The client left while sending its body: nobody to answer, and not our error.
+            status = CLIENT_CLOSED
         finally:
             # The template (/v1/predict), never the raw path: raw paths would explode cardinality.
             route = getattr(scope.get("route"), "path", "unmatched")

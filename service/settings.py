@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service and uvicorn."
     )
+    access_log: bool = Field(
+        default=True,
+        description="One log line per request (uvicorn's access log); /metrics counts them anyway.",
+    )
 
     @field_validator("max_batch_size")
     @classmethod

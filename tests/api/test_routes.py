@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message
 
 from service.settings import Settings
 from tests.api.conftest import StartApp, wait_ready
@@ -162,3 +163,42 @@ def _eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
             return
         time.sleep(0.02)
     raise AssertionError("condition not met in time")
+
+
+def test_a_client_that_leaves_mid_body_is_counted_499_not_500(client: TestClient) -> None:
+    messages = iter(
+        [
+            {"type": "http.request", "body": b'{"year": 20', "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return next(messages)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/predict",
+        "raw_path": b"/v1/predict",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"40")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": dict(client.app_state),
+    }
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    assert sent == []  # nobody left to answer
+    text = client.get("/metrics").text
+    latency = 'appraiser_request_duration_seconds_count{method="POST",route="/v1/predict"'
+    assert f'{latency},status="499"}} 1.0' in text
+    assert 'status="500"' not in text
