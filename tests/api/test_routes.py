@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -166,7 +166,7 @@ def _eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
 
 
 def test_a_client_that_leaves_mid_body_is_counted_499_not_500(client: TestClient) -> None:
-    messages = iter(
+    messages: Iterator[Message] = iter(
         [
             {"type": "http.request", "body": b'{"year": 20', "more_body": True},
             {"type": "http.disconnect"},
