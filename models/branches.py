@@ -36,6 +36,8 @@ def text_branch(
     for filters in config.filters:
         x = layers.Conv1D(filters, config.kernel_size, padding="same", activation="relu")(x)
     pooled = layers.GlobalMaxPooling1D()(x)
+    if config.bottleneck:
+        pooled = layers.Dense(config.bottleneck)(pooled)
     present = Presence(name=f"{name}_present")(ids)
     return keras.Model(raw, layers.Concatenate()([pooled, present]), name=f"text_{name}")
 
@@ -61,6 +63,8 @@ def photo_branch(
     pooled = [layers.GlobalAveragePooling2D()(x)]
     if config.pooling == "avg+max":
         pooled.append(layers.GlobalMaxPooling2D()(x))
+    if config.bottleneck:
+        pooled = [layers.Dense(config.bottleneck)(layers.Concatenate()(pooled))]
     return keras.Model(raw, layers.Concatenate()([*pooled, present]), name=f"photo_{name}")
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def _bottleneck_field() -> Any:
+    return Field(
+        default=0,
+        ge=0,
+        description="Width of a linear layer on the branch's pooled output (0: none). What a "
+        "photo or a text says about a price is a few numbers; a narrow output leaves the head "
+        "little room to memorise single listings.",
+    )
 
 
 class TextConfig(BaseModel):
@@ -16,6 +26,7 @@ class TextConfig(BaseModel):
     embedding_dim: int = Field(default=32, ge=4, description="Embedding width.")
     filters: list[int] = Field(default=[64, 64], min_length=1, description="Conv1D widths.")
     kernel_size: int = Field(default=3, ge=1, description="Conv1D kernel size.")
+    bottleneck: int = _bottleneck_field()
 
 
 class PhotoConfig(BaseModel):
@@ -35,6 +46,7 @@ class PhotoConfig(BaseModel):
         description="Global pooling: average, or average beside max (small marks such as "
         "stains are diluted by an average but stand out in a max).",
     )
+    bottleneck: int = _bottleneck_field()
     flip: bool = Field(default=True, description="Random horizontal flips while training.")
     shift: float = Field(
         default=0.0, ge=0, le=0.5, description="Random shifts while training (share of side)."

@@ -51,6 +51,15 @@ def test_photo_branch_downsamples_and_pools(block: str) -> None:
         assert kernels.count((1, 1)) == 2
 
 
+def test_bottlenecks_narrow_the_photo_and_text_outputs_to_their_width_plus_presence() -> None:
+    photo = Feature(name="photo", type=FeatureType.IMAGE)
+    config = PhotoConfig(image_size=32, block_filters=[8, 16], bottleneck=4)
+    assert photo_branch(photo, config, 0.0, seed=1).output.shape == (None, 4 + 1)
+    text = Feature(name="description", type=FeatureType.TEXT)
+    branch = text_branch(text, TextConfig(filters=[16], bottleneck=3), ["a b", "c"], 0.0, seed=1)
+    assert branch.output.shape == (None, 3 + 1)
+
+
 def test_tabular_branch_has_unknown_slot_and_year_one_hot() -> None:
     schema = clothing_schema()
     features = [schema.feature("brand"), schema.feature("year")]
