@@ -1,10 +1,12 @@
 """Micro-batching: concurrent requests share one forward pass.
 
-Listings are validated and their photos decoded in a thread pool, then queued. One worker takes
-what is queued, up to the largest batch shape, runs one forward pass in its own thread and answers
-each waiting request. When it finds a single listing queued, it waits up to `max_wait` for more
-only while other listings are still being prepared, so a lone request on an idle service never
-waits, and a backlog (which builds up during a pass under load) is scored at once.
+Listings are validated and their photos decoded in a thread pool, which queues them. One model
+thread takes what is queued, up to the largest batch shape, runs one forward pass and hands the
+answers back to the event loop. The model thread never waits for the event loop: under load the
+loop is busy with HTTP, and a pass that had to be scheduled by it would leave the model idle.
+When the model thread finds a single listing queued, it waits up to `max_wait` for more only while
+other listings are still being prepared, so a lone request on an idle service never waits, and a
+backlog (which builds up during a pass under load) is scored at once.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+import queue
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -55,18 +60,22 @@ class MicroBatcher:
         self._metrics = metrics
         self._max_batch = predictor.batch_sizes[-1]
         self._max_wait_s = max_wait_s
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_queue)
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_queue)
         self._preparing = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._model_thread = ThreadPoolExecutor(1, thread_name_prefix="forward")
-        self._worker: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: threading.Thread | None = None
         self.forward_passes = 0
 
     def start(self) -> None:
-        """Start the inference worker on the running event loop."""
-        self._worker = asyncio.get_running_loop().create_task(self._run(), name="batcher")
+        """Start the model thread; answers go back to the running event loop."""
+        self._loop = asyncio.get_running_loop()
+        self._worker = threading.Thread(target=self._run, name="forward", daemon=True)
+        self._worker.start()
 
     @contextlib.contextmanager
     def in_use(self) -> Iterator[MicroBatcher]:
@@ -83,99 +92,149 @@ class MicroBatcher:
     async def predict(self, listing: Mapping[str, Any]) -> PriceEstimate:
         """Validate, decode and score one listing; raises the predictor's InputError if invalid."""
         with self.in_use():
-            prepared = await self._prepare(listing)
-            return await self._submit(prepared)
+            if self._worker is None or self._stopping.is_set() or not self._worker.is_alive():
+                raise BatcherClosedError("the inference worker is not running")
+            answer: asyncio.Future[PriceEstimate] = asyncio.get_running_loop().create_future()
+            with self._lock:
+                self._preparing += 1
+            try:
+                self._prepare_pool.submit(self._prepare, listing, answer)
+            except RuntimeError:  # the pool is shut down: the service is stopping
+                self._prepared()
+                raise BatcherClosedError("the service is stopping") from None
+            return await answer
 
     async def close(self, drain_timeout_s: float = 30.0) -> None:
-        """Let requests already inside finish, then stop the worker and the model thread."""
+        """Let requests already inside finish, then stop the model thread.
+
+        A pass still running after the drain is waited for off the event loop, and at most
+        `drain_timeout_s`: the old model is freed only once its thread has let go of it."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), drain_timeout_s)
+        with self._lock:  # no listing can be queued after this
+            self._stopping.set()
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                _fail(job.answer, BatcherClosedError("the service is stopping"))
+        self._queue.put_nowait(None)  # wakes the model thread if it waits for work
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
-        while not self._queue.empty():
-            job = self._queue.get_nowait()
-            if not job.answer.done():
-                job.answer.set_exception(BatcherClosedError("the service is stopping"))
-        self._model_thread.shutdown(wait=False)  # a pass still running must not block the loop
+            await asyncio.to_thread(self._worker.join, drain_timeout_s)
 
-    async def _prepare(self, listing: Mapping[str, Any]) -> PreparedListing:
-        self._preparing += 1
+    def _prepare(self, listing: Mapping[str, Any], answer: asyncio.Future[PriceEstimate]) -> None:
+        """Runs in the prepare pool: decode, then queue for the model thread."""
         try:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._prepare_pool, self.predictor.prepare, listing)
-        finally:
+            job = _Job(self.predictor.prepare(listing), answer)
+        except Exception as exc:  # InputError and the like: this request's own failure
+            self._prepared()
+            self._call(_fail, answer, exc)
+            return
+        with self._lock:
+            failure = self._put(job)
+            self._preparing -= 1  # after the put: the model thread never sees neither
+        if failure is not None:
+            self._call(_fail, answer, failure)
+        self._metrics.queue_depth.set(self._queue.qsize())
+
+    def _put(self, job: _Job) -> Exception | None:
+        """Queue `job` (under the lock); the failure to answer with when it cannot be queued."""
+        if self._stopping.is_set():
+            return BatcherClosedError("the service is stopping")
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            return QueueFullError(f"{self._queue.maxsize} listings are already waiting")
+        return None
+
+    def _prepared(self) -> None:
+        with self._lock:
             self._preparing -= 1
 
-    async def _submit(self, prepared: PreparedListing) -> PriceEstimate:
-        if self._worker is None or self._worker.done():
-            raise BatcherClosedError("the inference worker is not running")
-        answer: asyncio.Future[PriceEstimate] = asyncio.get_running_loop().create_future()
-        try:
-            self._queue.put_nowait(_Job(prepared, answer))
-        except asyncio.QueueFull:
-            raise QueueFullError(f"{self._queue.maxsize} listings are already waiting") from None
-        self._metrics.queue_depth.set(self._queue.qsize())
-        return await answer
+    def _run(self) -> None:
+        """The model thread: collect a batch, score it, until the batcher closes."""
+        while not self._stopping.is_set():
+            first = self._queue.get()
+            if first is None:
+                return
+            jobs = self._collect(first)
+            self._metrics.queue_depth.set(self._queue.qsize())
+            if self._stopping.is_set():
+                for job in jobs:
+                    self._call(_fail, job.answer, BatcherClosedError("the service is stopping"))
+                return
+            self._score(jobs)
 
-    async def _run(self) -> None:
-        jobs: list[_Job] = []
-        try:
-            while True:
-                jobs = []
-                await self._collect(jobs)
-                self._metrics.queue_depth.set(self._queue.qsize())
-                await self._score(jobs)
-        finally:  # cancelled (closing after the drain timed out): no request may hang
-            for job in jobs:
-                if not job.answer.done():
-                    job.answer.set_exception(BatcherClosedError("the service is stopping"))
-
-    async def _collect(self, jobs: list[_Job]) -> None:
-        """Block for one job, then take what is queued. Wait briefly for listings still being
-        prepared only when none was queued: a backlog means the last pass already gathered this
-        batch, and waiting then would idle the model while requests pile up (a profile at 32
-        clients put those waits at up to a fifth of the forward thread's time)."""
-        jobs.append(await self._queue.get())
-        while len(jobs) < self._max_batch and not self._queue.empty():
-            jobs.append(self._queue.get_nowait())
+    def _collect(self, first: _Job) -> list[_Job]:
+        """Take what is queued. Wait briefly for listings still being prepared only when none was
+        queued: a backlog means the last pass already gathered this batch, and waiting then would
+        idle the model while requests pile up (a profile at 32 clients put those waits at up to a
+        fifth of the model's time)."""
+        jobs = [first]
+        self._drain(jobs)
         if len(jobs) > 1:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._max_wait_s
-        while len(jobs) < self._max_batch:
-            if not self._queue.empty():
-                jobs.append(self._queue.get_nowait())
-                continue
-            remaining = deadline - loop.time()
+            return jobs
+        deadline = time.monotonic() + self._max_wait_s
+        while len(jobs) < self._max_batch and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
             if self._preparing == 0 or remaining <= 0:
                 break
             try:
-                jobs.append(await asyncio.wait_for(self._queue.get(), remaining))
-            except TimeoutError:
+                job = self._queue.get(timeout=remaining)
+            except queue.Empty:
                 break
+            if job is None:
+                self._stopping.set()
+                break
+            jobs.append(job)
+            self._drain(jobs)
+        return jobs
 
-    async def _score(self, jobs: list[_Job]) -> None:
+    def _drain(self, jobs: list[_Job]) -> None:
+        """Move queued jobs into `jobs`, up to the largest batch; the close sentinel stops it."""
+        while len(jobs) < self._max_batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is None:
+                self._stopping.set()
+                return
+            jobs.append(job)
+
+    def _score(self, jobs: Sequence[_Job]) -> None:
         """One forward pass for `jobs`; each request gets its own answer (or the failure)."""
-        live = [j for j in jobs if not j.answer.done()]  # a client may have gone away
+        # a client may have gone away; reading `done` off the loop's thread is only a hint
+        live = [j for j in jobs if not j.answer.done()]
         if not live:
             return
-        loop = asyncio.get_running_loop()
-        rows = [j.listing for j in live]
         self.forward_passes += 1
-        self._metrics.batch_size.observe(len(rows))
+        self._metrics.batch_size.observe(len(live))
         try:
             with self._metrics.forward_seconds.time():
-                estimates = await loop.run_in_executor(
-                    self._model_thread, self.predictor.forward, rows
-                )
+                estimates = self.predictor.forward([j.listing for j in live])
         except Exception as exc:  # a model failure must fail these requests, not the worker
-            log.exception("forward pass over %d listings failed", len(rows))
+            log.exception("forward pass over %d listings failed", len(live))
             for job in live:
-                if not job.answer.done():
-                    job.answer.set_exception(exc)
+                self._call(_fail, job.answer, exc)
             return
-        for job, estimate in zip(live, estimates, strict=True):
-            if not job.answer.done():
-                job.answer.set_result(estimate)
+        self._call(_settle_all, live, estimates)
+
+    def _call(self, callback: Any, *args: Any) -> None:
+        """Run `callback` on the event loop; a loop already closed has nobody left to answer."""
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(callback, *args)
+
+
+def _fail(answer: asyncio.Future[PriceEstimate], exc: BaseException) -> None:
+    if not answer.done():
+        answer.set_exception(exc)
+
+
+def _settle_all(jobs: Sequence[_Job], estimates: Sequence[PriceEstimate]) -> None:
+    for job, estimate in zip(jobs, estimates, strict=True):
+        if not job.answer.done():
+            job.answer.set_result(estimate)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from service.batcher import MicroBatcher
+from service.metrics import ServiceMetrics
 from tests.api.conftest import StartApp
 from tests.api.fakes import FakePredictor, expected_price
 
@@ -54,3 +57,28 @@ def test_a_full_queue_answers_503(start_app: StartApp) -> None:
         )
     assert 503 in codes and 200 in codes
     assert set(codes) <= {200, 503}
+
+
+def test_forward_passes_go_on_while_the_event_loop_is_busy() -> None:
+    """The model thread gathers and scores batches itself: a loop busy with HTTP work must not
+    leave the model idle (before, every pass waited for the loop to schedule it)."""
+    fake = FakePredictor()
+
+    async def scenario() -> list[float]:
+        with ThreadPoolExecutor(2) as pool:
+            batcher = MicroBatcher(fake, pool, ServiceMetrics(), max_wait_s=0.0, max_queue=64)
+            batcher.start()
+            tasks = [
+                asyncio.create_task(batcher.predict({"year": 1990 + i, "description": "x"}))
+                for i in range(6)
+            ]
+            await asyncio.sleep(0)  # every task hands its listing to the prepare pool
+            time.sleep(0.5)  # the loop is blocked: nothing on it can run
+            scored_while_blocked = sum(fake.forward_sizes)
+            estimates = await asyncio.gather(*tasks)
+            await batcher.close()
+        assert scored_while_blocked == 6
+        return [e.price for e in estimates]
+
+    prices = asyncio.run(scenario())
+    assert prices == [pytest.approx(expected_price(1990 + i, "x")) for i in range(6)]
