@@ -45,7 +45,7 @@ def text_branch(
 def photo_branch(
     feature: Feature, config: PhotoConfig, blank_rate: float, seed: int
 ) -> keras.Model:
-    """uint8 photo → stride-2 stem → residual (or inception) stages → global average pool."""
+    """uint8 photo → strided stem → residual (or inception) stages → global average pool."""
     name = feature.name
     size = config.image_size
     raw = keras.Input(shape=(size, size, 3), dtype="uint8", name=name)
@@ -56,7 +56,7 @@ def photo_branch(
         x = layers.RandomFlip("horizontal", seed=seed)(x)
     if config.shift:
         x = layers.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=seed)(x)
-    x = _conv_bn(x, config.stem_filters, 3, strides=2)
+    x = _conv_bn(x, config.stem_filters, 3, strides=config.stem_stride)
     block = residual_block if config.block == "residual" else inception_block
     for filters in config.block_filters:
         x = block(x, filters, strides=2)

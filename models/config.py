@@ -34,7 +34,14 @@ class PhotoConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     image_size: int = Field(default=64, ge=16, le=512, description="Decoded photo side (px).")
-    stem_filters: int = Field(default=24, ge=4, description="Filters of the stride-2 stem.")
+    stem_filters: int = Field(default=24, ge=4, description="Filters of the stem.")
+    stem_stride: int = Field(
+        default=2,
+        ge=1,
+        le=3,
+        description="Stride of the stem's 3x3 convolution; 3 reads every pixel of a photo in "
+        "non-overlapping patches, so 96 px photos cost what 64 px ones do at stride 2.",
+    )
     block_filters: list[int] = Field(
         default=[32, 64, 96], min_length=1, description="One residual stage per entry."
     )

@@ -30,7 +30,12 @@ class TrainConfig(BaseModel):
     epochs: int = Field(default=30, ge=1, le=1000, description="Most epochs to train.")
     batch_size: int = Field(default=64, ge=1, le=4096, description="Examples per step.")
     learning_rate: float = Field(default=2e-3, gt=0, le=1, description="Starting learning rate.")
-    weight_decay: float = Field(default=1e-4, ge=0, description="AdamW weight decay.")
+    weight_decay: float = Field(
+        default=1e-4,
+        ge=0,
+        description="AdamW's decoupled decay: each step shrinks kernels and embeddings by "
+        "learning rate times this (biases and normalisation parameters are spared).",
+    )
     patience: int = Field(default=5, ge=1, description="Epochs without improvement to stop.")
     lr_schedule: Literal["cosine", "plateau"] = Field(
         default="cosine",

@@ -50,12 +50,16 @@ def _optimizer(config: TrainConfig, steps: int) -> keras.optimizers.Optimizer:
     learning_rate: Any = config.learning_rate
     if config.lr_schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps)
-    return keras.optimizers.AdamW(
+    optimizer = keras.optimizers.AdamW(
         learning_rate,
         weight_decay=config.weight_decay,
         use_ema=config.ema_momentum is not None,
         ema_momentum=config.ema_momentum or 0.99,
     )
+    # Decay pulls weights to zero; a bias or a normalisation scale there is a wrong answer (the
+    # head's biases hold the median log price and the quantile gaps), not a simpler one.
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
 
 
 def _callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:

@@ -1,4 +1,4 @@
-"""Training with a moving average of the weights ends on the averaged weights."""
+"""The optimizer: a weight average that training ends on, and weight decay that spares biases."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from training.trainer import fit
 
 pytestmark = pytest.mark.integration
 
+SPARED = {"bias", "gamma", "beta"}  # variable names weight decay must leave alone
+
 
 def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
     config = tiny_config(epochs=1, ema_momentum=0.9)
@@ -32,3 +34,16 @@ def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(variable), keras.ops.convert_to_numpy(average)
         )
+
+
+def test_weight_decay_spares_biases_and_normalisation(tiny_dataset_template: Path) -> None:
+    """Decay would pull the head's biases (the median log price, the quantile gaps) to zero."""
+    config = tiny_config(epochs=1, weight_decay=0.3)
+    dataset = read_dataset(tiny_dataset_template)
+    splits = prepare_splits(dataset, config, progress=False)
+    model = build_model(dataset.schema, config.model, splits.train.frame, seed=config.seed)
+    fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+    decayed = {v.path: model.optimizer._use_weight_decay(v) for v in model.trainable_variables}
+    spared = {path for path, decays in decayed.items() if not decays}
+    assert spared == {v.path for v in model.trainable_variables if v.name in SPARED}
+    assert any(decayed.values())  # the kernels and the embedding still decay

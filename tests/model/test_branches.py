@@ -51,6 +51,19 @@ def test_photo_branch_downsamples_and_pools(block: str) -> None:
         assert kernels.count((1, 1)) == 2
 
 
+@pytest.mark.parametrize(("size", "stride", "side"), [(64, 2, 32), (96, 3, 32), (32, 1, 32)])
+def test_the_stem_stride_sets_the_side_of_the_first_feature_map(
+    size: int, stride: int, side: int
+) -> None:
+    """Stride 3 on 96 px photos leaves the 32x32 map that stride 2 leaves on 64 px ones."""
+    feature = Feature(name="photo", type=FeatureType.IMAGE)
+    config = PhotoConfig(image_size=size, stem_stride=stride, block_filters=[8])
+    branch = photo_branch(feature, config, 0.0, seed=1)
+    stem = next(layer for layer in branch.layers if isinstance(layer, keras.layers.Conv2D))
+    assert stem.strides == (stride, stride)
+    assert stem.output.shape[1:3] == (side, side)
+
+
 def test_bottlenecks_narrow_the_photo_and_text_outputs_to_their_width_plus_presence() -> None:
     photo = Feature(name="photo", type=FeatureType.IMAGE)
     config = PhotoConfig(image_size=32, block_filters=[8, 16], bottleneck=4)
