@@ -181,28 +181,28 @@ class MicroBatcher:
             remaining = deadline - time.monotonic()
             if self._preparing == 0 or remaining <= 0:
                 break
-            try:
-                job = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                break
+            job = self._take(remaining)
             if job is None:
-                self._stopping.set()
                 break
             jobs.append(job)
             self._drain(jobs)
         return jobs
 
     def _drain(self, jobs: list[_Job]) -> None:
-        """Move queued jobs into `jobs`, up to the largest batch; the close sentinel stops it."""
-        while len(jobs) < self._max_batch:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if job is None:
-                self._stopping.set()
-                return
+        """Move queued jobs into `jobs`, up to the largest batch, without waiting."""
+        while len(jobs) < self._max_batch and (job := self._take(None)) is not None:
             jobs.append(job)
+
+    def _take(self, timeout: float | None) -> _Job | None:
+        """The next queued job, waiting up to `timeout` seconds (None: not at all); None when
+        there is none, or when the close sentinel comes (which marks the batcher stopping)."""
+        try:
+            job = self._queue.get(block=timeout is not None, timeout=timeout)
+        except queue.Empty:
+            return None
+        if job is None:
+            self._stopping.set()
+        return job
 
     def _score(self, jobs: Sequence[_Job]) -> None:
         """One forward pass for `jobs`; each request gets its own answer (or the failure)."""
