@@ -113,13 +113,8 @@ class MicroBatcher:
             await asyncio.wait_for(self._idle.wait(), drain_timeout_s)
         with self._lock:  # no listing can be queued after this
             self._stopping.set()
-        while True:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                _fail(job.answer, BatcherClosedError("the service is stopping"))
+        while (job := self._take(None)) is not None:
+            _fail(job.answer, BatcherClosedError("the service is stopping"))
         self._queue.put_nowait(None)  # wakes the model thread if it waits for work
         if self._worker is not None:
             await asyncio.to_thread(self._worker.join, drain_timeout_s)
