@@ -4,6 +4,8 @@ Both runs use the same compiled Keras train step (one `fit` on one compiled mode
 input differs: the training input pipeline (`training.prepare.tf_dataset`: slices, shuffle,
 batch, prefetch) or one batch of tensors already in memory, repeated. The ratio says how much
 the pipeline costs the step. The model is compiled as `training.trainer.fit` compiles it.
+A third run times the same model built with Keras's own batch normalisation instead of the
+fused one (`photo.batch_norm: keras`), from memory: what the fused kernel saves a step.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ class TrainingRate:
     pipeline: float
     memory: float
     batch_size: int
+    memory_keras_norm: float
 
     @property
     def ratio(self) -> float:
@@ -51,15 +54,28 @@ def measure(folder: Path, epochs: int = 1) -> TrainingRate:
     dataset = read_dataset(folder)
     splits = prepare_splits(dataset, config, progress=False)
     schema, size = dataset.schema, config.batch_size
-    model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
-    optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)
-    model.compile(optimizer=optimizer, loss=PinballLoss(config.model.quantiles))
+    keras_norm = config.model.model_copy(
+        update={"photo": config.model.photo.model_copy(update={"batch_norm": "keras"})}
+    )
+    model, plain = (
+        _compiled(build_model(schema, model_config, splits.train.frame, seed=config.seed), config)
+        for model_config in (config.model, keras_norm)
+    )
     steps = len(splits.train) // size  # whole batches only: one batch shape, one trace
     pipeline = tf_dataset(splits.train, schema, size, shuffle_seed=config.seed).take(steps)
     memory = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat(steps)
-    model.fit(pipeline, epochs=1, verbose=0, shuffle=False)  # trace the step once
-    rates: dict[str, list[float]] = {"pipeline": [], "memory": []}
+    for each in (model, plain):
+        each.fit(pipeline, epochs=1, verbose=0, shuffle=False)  # trace the step once
+    rates: dict[str, list[float]] = {"pipeline": [], "memory": [], "keras_norm": []}
     for _ in range(ROUNDS):
         rates["pipeline"].append(_timed_fit(model, pipeline, epochs, steps * size))
         rates["memory"].append(_timed_fit(model, memory, epochs, steps * size))
-    return TrainingRate(max(rates["pipeline"]), max(rates["memory"]), size)
+        rates["keras_norm"].append(_timed_fit(plain, memory, epochs, steps * size))
+    best = {name: max(values) for name, values in rates.items()}
+    return TrainingRate(best["pipeline"], best["memory"], size, best["keras_norm"])
+
+
+def _compiled(model: keras.Model, config: TrainConfig) -> keras.Model:
+    optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)
+    model.compile(optimizer=optimizer, loss=PinballLoss(config.model.quantiles))
+    return model

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import keras
@@ -15,8 +16,10 @@ import numpy as np
 from keras import layers
 
 from models.config import PhotoConfig, TabularConfig, TextConfig
-from models.layers import BlankPhoto, BlankText, Presence
+from models.layers import BlankPhoto, BlankText, FusedBatchNormalization, Presence
 from models.schema import Feature, FeatureType
+
+Norm = type[keras.layers.Layer]  # a batch normalisation layer class
 
 
 def text_branch(
@@ -56,10 +59,11 @@ def photo_branch(
         x = layers.RandomFlip("horizontal", seed=seed)(x)
     if config.shift:
         x = layers.RandomTranslation(config.shift, config.shift, fill_mode="constant", seed=seed)(x)
-    x = _conv_bn(x, config.stem_filters, 3, strides=config.stem_stride)
+    norm = _NORMS[config.batch_norm]
+    x = _conv_bn(x, config.stem_filters, 3, strides=config.stem_stride, norm=norm)
     block = residual_block if config.block == "residual" else inception_block
     for filters in config.block_filters:
-        x = block(x, filters, strides=2)
+        x = block(x, filters, strides=2, norm=norm)
     pooled = [layers.GlobalAveragePooling2D()(x)]
     if config.pooling == "avg+max":
         pooled.append(layers.GlobalMaxPooling2D()(x))
@@ -68,31 +72,50 @@ def photo_branch(
     return keras.Model(raw, layers.Concatenate()([*pooled, present]), name=f"photo_{name}")
 
 
-def _conv_bn(x: Any, filters: int, kernel: int, strides: int = 1, relu: bool = True) -> Any:
+_NORMS: dict[str, Norm] = {
+    "fused": FusedBatchNormalization,
+    "keras": layers.BatchNormalization,
+}
+
+
+def _conv_bn(
+    x: Any,
+    filters: int,
+    kernel: int,
+    strides: int = 1,
+    relu: bool = True,
+    norm: Norm = FusedBatchNormalization,
+) -> Any:
     x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = norm()(x)
     return layers.ReLU()(x) if relu else x
 
 
-def residual_block(x: Any, filters: int, strides: int = 1) -> Any:
+def residual_block(
+    x: Any, filters: int, strides: int = 1, norm: Norm = FusedBatchNormalization
+) -> Any:
     """Two 3x3 convolutions plus a shortcut: identity, or a 1x1 projection where shapes change."""
+    conv = partial(_conv_bn, norm=norm)
     shortcut = x
     if strides != 1 or x.shape[-1] != filters:
-        shortcut = _conv_bn(x, filters, 1, strides=strides, relu=False)
-    y = _conv_bn(x, filters, 3, strides=strides)
-    y = _conv_bn(y, filters, 3, relu=False)
+        shortcut = conv(x, filters, 1, strides=strides, relu=False)
+    y = conv(x, filters, 3, strides=strides)
+    y = conv(y, filters, 3, relu=False)
     return layers.ReLU()(layers.Add()([shortcut, y]))
 
 
-def inception_block(x: Any, filters: int, strides: int = 1) -> Any:
+def inception_block(
+    x: Any, filters: int, strides: int = 1, norm: Norm = FusedBatchNormalization
+) -> Any:
     """Parallel 1x1, 3x3, double-3x3 and pooled paths, concatenated to `filters` channels."""
+    conv = partial(_conv_bn, norm=norm)
     quarter = max(filters // 4, 1)
-    one = _conv_bn(x, quarter, 1, strides=strides)
-    three = _conv_bn(_conv_bn(x, quarter, 1), filters // 2, 3, strides=strides)
-    five = _conv_bn(_conv_bn(x, quarter // 2 or 1, 1), quarter // 2 or 1, 3)
-    five = _conv_bn(five, quarter // 2 or 1, 3, strides=strides)
+    one = conv(x, quarter, 1, strides=strides)
+    three = conv(conv(x, quarter, 1), filters // 2, 3, strides=strides)
+    five = conv(conv(x, quarter // 2 or 1, 1), quarter // 2 or 1, 3)
+    five = conv(five, quarter // 2 or 1, 3, strides=strides)
     pooled = layers.MaxPooling2D(3, strides=strides, padding="same")(x)
-    pooled = _conv_bn(pooled, filters - quarter - filters // 2 - (quarter // 2 or 1), 1)
+    pooled = conv(pooled, filters - quarter - filters // 2 - (quarter // 2 or 1), 1)
     return layers.Concatenate()([one, three, five, pooled])
 
 

@@ -54,6 +54,11 @@ class PhotoConfig(BaseModel):
         "stains are diluted by an average but stand out in a max).",
     )
     bottleneck: int = _bottleneck_field()
+    batch_norm: Literal["fused", "keras"] = Field(
+        default="fused",
+        description="Batch normalisation: TensorFlow's fused kernel, or Keras's own, built from "
+        "small ops (slower; kept so `make bench` can set the two side by side).",
+    )
     flip: bool = Field(default=True, description="Random horizontal flips while training.")
     shift: float = Field(
         default=0.0, ge=0, le=0.5, description="Random shifts while training (share of side)."

@@ -68,6 +68,47 @@ class Presence(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """Batch normalisation of channels-last float32 maps through TensorFlow's fused kernel.
+
+    Keras 3 builds batch normalisation from a dozen small ops; the fused kernel and its
+    gradient read each feature map once (see docs/benchmarks.md for the training speed-up).
+    Anything else (a mask, renorm, another layout or dtype) takes Keras's own path.
+    """
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        if not self._fusable(inputs, mask):
+            return super().call(inputs, training=training, mask=mask)
+        learn = bool(training) and self.trainable
+        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs,
+            self.gamma,
+            self.beta,
+            mean=None if learn else self.moving_mean,
+            variance=None if learn else self.moving_variance,
+            epsilon=self.epsilon,
+            is_training=learn,
+        )
+        if learn:
+            keep = self.momentum
+            self.moving_mean.assign(self.moving_mean * keep + mean * (1.0 - keep))
+            self.moving_variance.assign(self.moving_variance * keep + variance * (1.0 - keep))
+        return outputs
+
+    def _fusable(self, inputs: Any, mask: Any) -> bool:
+        return (
+            mask is None
+            and len(inputs.shape) == 4
+            and self.axis in (3, -1)
+            and inputs.dtype == tf.float32
+            and self.center
+            and self.scale
+            and not self.renorm
+            and not self.synchronized
+        )
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class OrderedQuantiles(keras.layers.Layer):
     """Turn raw outputs into quantiles that never cross: the median plus or minus softplus gaps.
 

@@ -10,7 +10,7 @@ import pytest
 from models.architecture import OUTPUT, build_model
 from models.branches import photo_branch, tabular_branch, text_branch
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
-from models.layers import OrderedQuantiles
+from models.layers import FusedBatchNormalization, OrderedQuantiles
 from models.schema import Feature, FeatureType, clothing_schema
 
 pytestmark = pytest.mark.model
@@ -62,6 +62,23 @@ def test_the_stem_stride_sets_the_side_of_the_first_feature_map(
     stem = next(layer for layer in branch.layers if isinstance(layer, keras.layers.Conv2D))
     assert stem.strides == (stride, stride)
     assert stem.output.shape[1:3] == (side, side)
+
+
+@pytest.mark.parametrize(
+    ("choice", "kind"),
+    [("fused", FusedBatchNormalization), ("keras", keras.layers.BatchNormalization)],
+)
+def test_batch_norm_choice_sets_every_normalisation_layer(
+    choice: str, kind: type[keras.layers.Layer]
+) -> None:
+    feature = Feature(name="photo", type=FeatureType.IMAGE)
+    config = PhotoConfig(image_size=32, block_filters=[8, 16], batch_norm=choice)  # type: ignore[arg-type]
+    norms = [
+        type(layer)
+        for layer in photo_branch(feature, config, 0.0, seed=1).layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert norms == [kind] * 7  # the stem, and three per stage (two convolutions, one shortcut)
 
 
 def test_bottlenecks_narrow_the_photo_and_text_outputs_to_their_width_plus_presence() -> None:
