@@ -16,7 +16,7 @@ import numpy as np
 from keras import layers
 
 from models.config import PhotoConfig, TabularConfig, TextConfig
-from models.layers import BlankPhoto, BlankText, FusedBatchNormalization, Presence
+from models.layers import BlankPhoto, BlankText, FusedBatchNormalization, Log, Presence
 from models.schema import Feature, FeatureType
 
 Norm = type[keras.layers.Layer]  # a batch normalisation layer class
@@ -165,6 +165,18 @@ def _encode_tabular(
         # Rescaling casts to float: the ordinal value lets the model share strength across years.
         return raw, [lookup(raw), scaled(layers.Reshape((1,))(raw))]
     raw = keras.Input(shape=(), dtype="float32", name=name)
-    norm = layers.Normalization(axis=-1, name=f"{name}_norm")
-    norm.adapt(np.asarray(values, dtype="float32").reshape(-1, 1))
-    return raw, [norm(layers.Reshape((1,))(raw))]
+    column = layers.Reshape((1,))(raw)
+    numbers = np.asarray(values, dtype="float32").reshape(-1, 1)
+    encoded = [_normalised(column, numbers, f"{name}_norm")]
+    if feature.min is not None and feature.min > 0:
+        # A positive quantity (an area, a weight) moves price by ratios: its log is what a
+        # log-price head can use in a straight line.
+        logs = Log(name=f"{name}_log")(column)
+        encoded.append(_normalised(logs, np.log(numbers), f"{name}_log_norm"))
+    return raw, encoded
+
+
+def _normalised(x: Any, values: np.ndarray, name: str) -> Any:
+    norm = layers.Normalization(axis=-1, name=name)
+    norm.adapt(values)
+    return norm(x)

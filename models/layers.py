@@ -68,6 +68,17 @@ class Presence(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class Log(keras.layers.Layer):
+    """Natural log of positive values (values at or below zero are read as the smallest float)."""
+
+    def call(self, values: Any) -> Any:
+        return ops.log(ops.maximum(ops.cast(values, "float32"), 1e-30))
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class FusedBatchNormalization(keras.layers.BatchNormalization):
     """Batch normalisation of channels-last float32 maps through TensorFlow's fused kernel.
 

@@ -155,3 +155,18 @@ def test_rare_category_values_share_the_unknown_slot() -> None:
     assert lookup.get_vocabulary() == ["[UNK]", "Acme", "Zed"]
     codes = keras.ops.convert_to_numpy(lookup(keras.ops.convert_to_tensor(["One-off", "New"])))
     assert codes[:, 0].tolist() == [1.0, 1.0]
+
+
+def test_positive_numbers_enter_as_values_and_as_logs() -> None:
+    """An area moves price by ratios; a number that may be zero or negative gets no log."""
+    area = Feature(name="area", type=FeatureType.NUMBER, min=1.0)
+    delta = Feature(name="delta", type=FeatureType.NUMBER)
+    columns = {"area": [100.0, 1000.0, 10000.0], "delta": [-1.0, 0.0, 1.0]}
+    branch = tabular_branch([area, delta], TabularConfig(units=[4]), columns)
+    names = {layer.name for layer in branch.layers}
+    assert {"area_norm", "area_log_norm", "delta_norm"} <= names
+    assert "delta_log_norm" not in names
+    logs = branch.get_layer("area_log_norm")(np.log(np.array([[100.0], [1000.0], [10000.0]])))
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(logs)[:, 0], [-1.2247, 0, 1.2247], atol=1e-3
+    )

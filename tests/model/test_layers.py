@@ -1,4 +1,4 @@
-"""The fused batch normalisation: Keras's answers, Keras's statistics, and it survives a save."""
+"""Custom layers: the fused batch normalisation gives Keras's answers; both survive a save."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.layers import FusedBatchNormalization
+from models.layers import FusedBatchNormalization, Log
 
 pytestmark = pytest.mark.model
 
@@ -61,8 +61,14 @@ def test_fused_batch_norm_falls_back_for_what_the_kernel_cannot_take() -> None:
     np.testing.assert_allclose(np.mean(out, axis=0), 0, atol=1e-4)
 
 
-def test_fused_batch_norm_loads_from_a_saved_model(tmp_path: Path) -> None:
-    model = keras.Sequential([keras.Input((3, 3, 2)), FusedBatchNormalization()])
+def test_custom_layers_load_from_a_saved_model(tmp_path: Path) -> None:
+    model = keras.Sequential([keras.Input((3, 3, 2)), FusedBatchNormalization(), Log()])
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
-    assert [type(layer) for layer in loaded.layers] == [FusedBatchNormalization]
+    assert [type(layer) for layer in loaded.layers] == [FusedBatchNormalization, Log]
+
+
+def test_log_reads_non_positive_values_as_the_smallest_float() -> None:
+    out = keras.ops.convert_to_numpy(Log()(tf.constant([[np.e], [1.0], [0.0], [-5.0]])))
+    np.testing.assert_allclose(out[:2, 0], [1.0, 0.0], atol=1e-6)
+    assert np.all(np.isfinite(out)) and out[2, 0] == out[3, 0] < -60
