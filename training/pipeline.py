@@ -46,6 +46,7 @@ class TrainResult:
     metrics: dict[str, float]
     comparison: Comparison = field(default_factory=Comparison)
     seconds: float = 0.0
+    fit_seconds: float = 0.0  # building and fitting the joint model alone, without comparison
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -75,10 +76,12 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     schema = dataset.schema
     splits = prepare_splits(dataset, config, progress=verbose != 0)
     strategy = choose_strategy(config.strategy)
+    fit_start = time.perf_counter()
     with precision(config.mixed_precision), strategy.scope():
         model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
         batch_size = global_batch_size(config.batch_size, strategy)
         history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
+    fit_seconds = time.perf_counter() - fit_start
     test_prices = predict_prices(model, splits.test, schema)
     y_test = splits.test.frame[schema.target].to_numpy(dtype="float64")
     metrics = price_metrics(y_test, *test_prices.T)
@@ -91,6 +94,7 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     configure_tracking()
     with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
         _log_run(dataset, config, history, comparison)
+        mlflow.log_metric("fit_seconds", fit_seconds)
         _log_plots(schema, splits.test, test_prices, history)
         mlflow.log_text(_summary_text(model), "model_summary.txt")
         info = log_model(model, schema, _example(dataset, splits.train), config.model_name)
@@ -105,7 +109,7 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     uri = f"models:/{config.model_name}/{version}"
     seconds = time.perf_counter() - start
     return TrainResult(
-        run.info.run_id, uri, version, champion, reason, metrics, comparison, seconds
+        run.info.run_id, uri, version, champion, reason, metrics, comparison, seconds, fit_seconds
     )
 
 
