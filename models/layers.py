@@ -69,7 +69,7 @@ class Presence(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Log(keras.layers.Layer):
-    """Natural log of positive values (values at or below zero are read as the smallest float)."""
+    """Natural log of positive values; values at or below zero are clipped to 1e-30 first."""
 
     def call(self, values: Any) -> Any:
         return ops.log(ops.maximum(ops.cast(values, "float32"), 1e-30))

@@ -68,7 +68,7 @@ def test_custom_layers_load_from_a_saved_model(tmp_path: Path) -> None:
     assert [type(layer) for layer in loaded.layers] == [FusedBatchNormalization, Log]
 
 
-def test_log_reads_non_positive_values_as_the_smallest_float() -> None:
+def test_log_clips_non_positive_values_to_one_tiny_value() -> None:
     out = keras.ops.convert_to_numpy(Log()(tf.constant([[np.e], [1.0], [0.0], [-5.0]])))
     np.testing.assert_allclose(out[:2, 0], [1.0, 0.0], atol=1e-6)
     assert np.all(np.isfinite(out)) and out[2, 0] == out[3, 0] < -60
