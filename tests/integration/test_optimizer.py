@@ -10,6 +10,7 @@ import pytest
 
 from models.architecture import build_model
 from tests.tiny import tiny_config
+from training.config import TrainConfig
 from training.dataset import read_dataset
 from training.prepare import prepare_splits
 from training.trainer import fit
@@ -19,12 +20,16 @@ pytestmark = pytest.mark.integration
 SPARED = {"bias", "gamma", "beta"}  # variable names weight decay must leave alone
 
 
-def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
-    config = tiny_config(epochs=1, ema_momentum=0.9)
-    dataset = read_dataset(tiny_dataset_template)
+def _fitted(folder: Path, config: TrainConfig) -> tuple[keras.Model, dict[str, list[float]]]:
+    """The tiny joint model after `fit` with `config`, and its history."""
+    dataset = read_dataset(folder)
     splits = prepare_splits(dataset, config, progress=False)
     model = build_model(dataset.schema, config.model, splits.train.frame, seed=config.seed)
-    history = fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+    return model, fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+
+
+def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
+    model, history = _fitted(tiny_dataset_template, tiny_config(epochs=1, ema_momentum=0.9))
     assert len(history["val_loss"]) == 1
     optimizer = model.optimizer
     assert optimizer.use_ema
@@ -38,11 +43,7 @@ def test_fit_with_ema_ends_on_the_average(tiny_dataset_template: Path) -> None:
 
 def test_weight_decay_spares_biases_and_normalisation(tiny_dataset_template: Path) -> None:
     """Decay would pull the head's biases (the median log price, the quantile gaps) to zero."""
-    config = tiny_config(epochs=1, weight_decay=0.3)
-    dataset = read_dataset(tiny_dataset_template)
-    splits = prepare_splits(dataset, config, progress=False)
-    model = build_model(dataset.schema, config.model, splits.train.frame, seed=config.seed)
-    fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+    model, _ = _fitted(tiny_dataset_template, tiny_config(epochs=1, weight_decay=0.3))
     decayed = {v.path: model.optimizer._use_weight_decay(v) for v in model.trainable_variables}
     spared = {path for path, decays in decayed.items() if not decays}
     assert spared == {v.path for v in model.trainable_variables if v.name in SPARED}
