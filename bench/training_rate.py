@@ -18,11 +18,11 @@ import keras
 import tensorflow as tf
 
 from models.architecture import build_model
-from models.losses import PinballLoss
 from training.config import TrainConfig
 from training.dataset import read_dataset
 from training.pipeline import seed_everything
-from training.prepare import prepare_splits, tf_dataset
+from training.prepare import prepare_splits, tf_dataset, without_autotune
+from training.trainer import compile_model
 
 ROUNDS = 4  # pipeline and memory alternate, an epoch each, best of each: fairer when shared
 
@@ -58,12 +58,14 @@ def measure(folder: Path, epochs: int = 1) -> TrainingRate:
         update={"photo": config.model.photo.model_copy(update={"batch_norm": "keras"})}
     )
     model, plain = (
-        _compiled(build_model(schema, model_config, splits.train.frame, seed=config.seed), config)
+        build_model(schema, model_config, splits.train.frame, seed=config.seed)
         for model_config in (config.model, keras_norm)
     )
     steps = len(splits.train) // size  # whole batches only: one batch shape, one trace
+    for each in (model, plain):
+        compile_model(each, config, steps)  # the schedule's length sets rates, not a step's cost
     pipeline = tf_dataset(splits.train, schema, size, shuffle_seed=config.seed).take(steps)
-    memory = tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat(steps)
+    memory = without_autotune(tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat(steps))
     for each in (model, plain):
         each.fit(pipeline, epochs=1, verbose=0, shuffle=False)  # trace the step once
     rates: dict[str, list[float]] = {"pipeline": [], "memory": [], "keras_norm": []}
@@ -73,9 +75,3 @@ def measure(folder: Path, epochs: int = 1) -> TrainingRate:
         rates["keras_norm"].append(_timed_fit(plain, memory, epochs, steps * size))
     best = {name: max(values) for name, values in rates.items()}
     return TrainingRate(best["pipeline"], best["memory"], size, best["keras_norm"])
-
-
-def _compiled(model: keras.Model, config: TrainConfig) -> keras.Model:
-    optimizer = keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay)
-    model.compile(optimizer=optimizer, loss=PinballLoss(config.model.quantiles))
-    return model

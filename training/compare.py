@@ -1,25 +1,22 @@
 """The evidence: the joint model beside baselines, single-branch ablations and late fusion.
 
-Ablations train each kind of branch alone with the same trainer; late fusion averages their
-predictions (plainly, and with convex weights fitted on validation) — the approach the joint
-model must beat because it cannot see what the inputs say together.
+The ablations (`training.ablations`) train each kind of branch alone with the same trainer; late
+fusion averages their predictions (plainly, and with convex weights fitted on validation) — the
+approach the joint model must beat because it cannot see what the inputs say together.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import keras
 import numpy as np
 from scipy.optimize import minimize
 
-from models.architecture import TABULAR_TYPES, build_model
+from models.architecture import TABULAR_TYPES
 from models.schema import FeatureType, Schema
 from training.baselines import LinearBaseline, category_median, global_median
-from training.config import TrainConfig
 from training.metrics import price_metrics
 from training.prepare import Splits
-from training.trainer import fit, predict_prices
 
 METRIC_COLUMNS = ("rmsle", "mae", "mape", "mdape", "r2", "coverage", "range_width")
 
@@ -96,39 +93,22 @@ def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
     return scores
 
 
-def ablation_and_fusion(
-    schema: Schema, splits: Splits, config: TrainConfig, verbose: int | str
-) -> Comparison:
-    """Train each branch kind alone; score them and their late-fusion averages on test."""
-    comparison = Comparison()
-    val_logs: dict[str, np.ndarray] = {}
-    test_logs: dict[str, np.ndarray] = {}
-    y_test = splits.test.frame[schema.target].to_numpy(dtype="float64")
-    for name, sub in modality_schemas(schema).items():
-        keras.utils.set_random_seed(config.seed)
-        model = build_model(sub, config.model, splits.train.frame, seed=config.seed)
-        fit(model, splits.train, splits.val, sub, config, verbose=verbose)
-        test_prices = predict_prices(model, splits.test, sub)
-        val_logs[name] = np.log(predict_prices(model, splits.val, sub)[:, 0])
-        test_logs[name] = np.log(test_prices[:, 0])
-        metrics = price_metrics(y_test, *test_prices.T)
-        comparison.scores.append(Score(f"{name} only", "ablation", metrics))
-    if len(val_logs) > 1:
-        names = list(val_logs)
-        weights = convex_weights(
-            np.stack([val_logs[n] for n in names], 1), splits.val.log_price(schema)
-        )
-        stacked = np.stack([test_logs[n] for n in names], 1)
-        plain = np.exp(stacked.mean(axis=1))
-        weighted = np.exp(stacked @ weights)
-        comparison.scores.append(
-            Score("late fusion: average", "late fusion", price_metrics(y_test, plain))
-        )
-        comparison.scores.append(
-            Score("late fusion: weighted", "late fusion", price_metrics(y_test, weighted))
-        )
-        comparison.fusion_weights = dict(zip(names, map(float, weights), strict=True))
-    return comparison
+def late_fusion(
+    val_logs: dict[str, np.ndarray],
+    test_logs: dict[str, np.ndarray],
+    val_target: np.ndarray,
+    y_test: np.ndarray,
+) -> tuple[list[Score], dict[str, float]]:
+    """Single-branch log prices averaged plainly and with weights fitted on validation."""
+    names = list(val_logs)
+    weights = convex_weights(np.stack([val_logs[n] for n in names], 1), val_target)
+    stacked = np.stack([test_logs[n] for n in names], 1)
+    plain, weighted = np.exp(stacked.mean(axis=1)), np.exp(stacked @ weights)
+    scores = [
+        Score("late fusion: average", "late fusion", price_metrics(y_test, plain)),
+        Score("late fusion: weighted", "late fusion", price_metrics(y_test, weighted)),
+    ]
+    return scores, dict(zip(names, map(float, weights), strict=True))
 
 
 def convex_weights(predictions: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import tempfile
@@ -21,12 +22,13 @@ from models.architecture import build_model
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
 from training import plots
-from training.compare import Comparison, Score, ablation_and_fusion, baseline_scores
+from training.ablations import Ablations
+from training.compare import Comparison, Score, baseline_scores
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
 from training.devices import choose_strategy, global_batch_size, precision
 from training.metrics import price_metrics
-from training.prepare import Split, prepare_splits
+from training.prepare import Split, Splits, prepare_splits
 from training.tracking import configure_tracking, experiment_id, log_model, promote_if_better
 from training.trainer import fit, predict_prices
 
@@ -46,7 +48,7 @@ class TrainResult:
     metrics: dict[str, float]
     comparison: Comparison = field(default_factory=Comparison)
     seconds: float = 0.0
-    fit_seconds: float = 0.0  # building and fitting the joint model alone, without comparison
+    fit_seconds: float = 0.0  # building and fitting the joint model (beside the ablations)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -75,22 +77,11 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         )
     schema = dataset.schema
     splits = prepare_splits(dataset, config, progress=verbose != 0)
-    strategy = choose_strategy(config.strategy)
-    fit_start = time.perf_counter()
-    with precision(config.mixed_precision), strategy.scope():
-        model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
-        batch_size = global_batch_size(config.batch_size, strategy)
-        history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
-    fit_seconds = time.perf_counter() - fit_start
+    model, history, comparison, fit_seconds = _train_and_compare(schema, splits, config, verbose)
     test_prices = predict_prices(model, splits.test, schema)
     y_test = splits.test.frame[schema.target].to_numpy(dtype="float64")
     metrics = price_metrics(y_test, *test_prices.T)
-    comparison = Comparison(scores=[Score(JOINT, "joint", metrics)])
-    if config.compare:
-        comparison.scores.extend(baseline_scores(schema, splits))
-        extra = ablation_and_fusion(schema, splits, config, verbose)
-        comparison.scores.extend(extra.scores)
-        comparison.fusion_weights = extra.fusion_weights
+    comparison.scores.insert(0, Score(JOINT, "joint", metrics))
     configure_tracking()
     with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
         _log_run(dataset, config, history, comparison)
@@ -111,6 +102,32 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     return TrainResult(
         run.info.run_id, uri, version, champion, reason, metrics, comparison, seconds, fit_seconds
     )
+
+
+def _train_and_compare(
+    schema: Schema, splits: Splits, config: TrainConfig, verbose: int | str
+) -> tuple[keras.Model, dict[str, list[float]], Comparison, float]:
+    """The joint model fitted while the ablations train beside it; its build and fit seconds."""
+    strategy = choose_strategy(config.strategy)
+    start = time.perf_counter()
+    with precision(config.mixed_precision), strategy.scope():
+        model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
+    seconds = time.perf_counter() - start
+    comparison = Comparison()
+    # Built after the joint model, so that its starting weights are those of a run without them.
+    ablations = Ablations(schema, splits, config, progress=verbose != 0) if config.compare else None
+    with ablations or contextlib.nullcontext():
+        start = time.perf_counter()
+        with precision(config.mixed_precision), strategy.scope():
+            batch_size = global_batch_size(config.batch_size, strategy)
+            history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
+        seconds += time.perf_counter() - start
+        if ablations:
+            comparison.scores.extend(baseline_scores(schema, splits))
+            extra = ablations.comparison()
+            comparison.scores.extend(extra.scores)
+            comparison.fusion_weights = extra.fusion_weights
+    return model, history, comparison, seconds
 
 
 def score_on(model_uri: str, dataset: Dataset, split: Split) -> float | None:

@@ -29,8 +29,10 @@ def write_report(path: Path, folder: Path, config: TrainConfig, result: TrainRes
     if result.comparison.fusion_weights:
         weights = ", ".join(f"{k} {v:.2f}" for k, v in result.comparison.fusion_weights.items())
         lines += [f"Late-fusion weights fitted on validation: {weights}.", ""]
+    beside = any(s.kind == "ablation" for s in result.comparison.scores)
     lines += [
-        f"The joint model trained in {result.fit_seconds / 60:.1f} minutes; the whole run "
+        f"The joint model trained in {result.fit_seconds / 60:.1f} minutes"
+        f"{', the ablations training beside it' if beside else ''}; the whole run "
         f"(joint model, ablations, baselines, logging) took {result.seconds / 60:.1f}. "
         f"Epochs at most {config.epochs}, batch {config.batch_size}, seed {config.seed}; "
         f"run `{result.run_id}`, registered version {result.registered_version}; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -24,25 +25,31 @@ def fit(
     config: TrainConfig,
     verbose: int | str = "auto",
     batch_size: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> dict[str, list[float]]:
     """Train until validation loss stops improving; the best weights are restored.
 
     `batch_size` is the global batch (per-replica size times replicas); default the config's.
+    `callbacks` come after the trainer's own.
     """
     batch_size = batch_size or config.batch_size
-    steps = math.ceil(len(train) / batch_size) * config.epochs
-    model.compile(optimizer=_optimizer(config, steps), loss=PinballLoss(config.model.quantiles))
+    compile_model(model, config, math.ceil(len(train) / batch_size) * config.epochs)
     data = tf_dataset(train, schema, batch_size, shuffle_seed=config.seed)
     build_before_distributed_fit(model, data)
     history = model.fit(
         data,
         validation_data=tf_dataset(val, schema, 256),
         epochs=config.epochs,
-        callbacks=_callbacks(config),
+        callbacks=[*_callbacks(config), *callbacks],
         verbose=verbose,
         shuffle=False,  # tf_dataset already shuffles, reproducibly
     )
     return {k: [float(v) for v in values] for k, values in history.history.items()}
+
+
+def compile_model(model: keras.Model, config: TrainConfig, steps: int) -> None:
+    """Compile with the run's optimizer and the pinball loss; `steps` is the schedule's length."""
+    model.compile(optimizer=_optimizer(config, steps), loss=PinballLoss(config.model.quantiles))
 
 
 def _optimizer(config: TrainConfig, steps: int) -> keras.optimizers.Optimizer:

@@ -73,6 +73,9 @@ def test_same_config_and_seed_reproduce_metrics_and_alias_stays(
 ) -> None:
     first, second, _ = trained
     assert second.metrics["rmsle"] == pytest.approx(first.metrics["rmsle"], rel=1e-6)
+    # The ablations train on a thread beside the joint model; their scores must not depend on it.
+    scores = [{s.name: s.metrics["rmsle"] for s in r.comparison.scores} for r in (first, second)]
+    assert scores[1] == pytest.approx(scores[0], rel=1e-6)
     assert second.registered_version == "2" and not second.champion
     assert "does not beat" in second.champion_reason
 
