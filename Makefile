@@ -41,7 +41,7 @@ demo: setup
 	@echo "Serving on http://127.0.0.1:8000/  (API docs: /docs; Ctrl-C stops it)"
 	$(BIN)/appraise serve
 
-# Regenerate docs/results.md: the acceptance runs of the training issue (about 16 minutes).
+# Regenerate docs/results.md: the acceptance runs of the training issue (about 17 minutes).
 # TensorFlow 2.21's oneDNN kernels corrupt memory ("double free") on the small Houses photo
 # branch; the plain kernels are fine there (and twice as slow on the clothing model).
 HOUSES ?= ../shared/datasets/houses
