@@ -60,7 +60,7 @@ def test_first_run_is_registered_and_champion(
 def test_run_times_the_joint_model_apart_from_the_comparison(
     trained: tuple[TrainResult, TrainResult, Path],
 ) -> None:
-    """The training-time target is about the joint model; the ablations come on top."""
+    """The joint model's own build and fit time is reported apart from the whole run's."""
     first, _, store = trained
     assert 0 < first.fit_seconds < first.seconds
     client = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}")
