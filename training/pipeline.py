@@ -113,7 +113,7 @@ def _train_and_compare(
     with precision(config.mixed_precision), strategy.scope():
         model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
     seconds = time.perf_counter() - start
-    comparison = Comparison()
+    comparison = Comparison()  # the joint model's own score is added by the caller
     # Built after the joint model, so that its starting weights are those of a run without them.
     ablations = Ablations(schema, splits, config, progress=verbose != 0) if config.compare else None
     with ablations or contextlib.nullcontext():
@@ -123,10 +123,8 @@ def _train_and_compare(
             history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
         seconds += time.perf_counter() - start
         if ablations:
-            comparison.scores.extend(baseline_scores(schema, splits))
-            extra = ablations.comparison()
-            comparison.scores.extend(extra.scores)
-            comparison.fusion_weights = extra.fusion_weights
+            comparison = ablations.comparison()
+            comparison.scores[:0] = baseline_scores(schema, splits)
     return model, history, comparison, seconds
 
 
