@@ -4,9 +4,10 @@ Listings are validated and their photos decoded in a thread pool, which queues t
 thread takes what is queued, up to the largest batch shape, runs one forward pass and hands the
 answers back to the event loop. The model thread never waits for the event loop: under load the
 loop is busy with HTTP, and a pass that had to be scheduled by it would leave the model idle.
-When the model thread finds a single listing queued, it waits up to `max_wait` for more only while
-other listings are still being prepared, so a lone request on an idle service never waits, and a
-backlog (which builds up during a pass under load) is scored at once.
+With fewer than `target` listings queued, the model thread waits up to `max_wait` for more, but
+only while other listings are still being prepared: a lone request on an idle service never
+waits, and under load passes grow to the target, so each pays the fixed cost of a pass (~1.2 ms)
+for more listings (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -54,11 +55,13 @@ class MicroBatcher:
         *,
         max_wait_s: float,
         max_queue: int,
+        target: int = 1,
     ) -> None:
         self.predictor = predictor
         self._prepare_pool = prepare_pool
         self._metrics = metrics
         self._max_batch = predictor.batch_sizes[-1]
+        self._target = min(target, self._max_batch)
         self._max_wait_s = max_wait_s
         self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=max_queue)
         self._preparing = 0
@@ -163,16 +166,12 @@ class MicroBatcher:
             self._score(jobs)
 
     def _collect(self, first: _Job) -> list[_Job]:
-        """Take what is queued. Wait briefly for listings still being prepared only when none was
-        queued: a backlog means the last pass already gathered this batch, and waiting then would
-        idle the model while requests pile up (a profile at 32 clients put those waits at up to a
-        fifth of the model's time)."""
+        """Take what is queued; while that is fewer than the target, wait up to `max_wait` for
+        listings still being prepared (never for listings nobody has sent)."""
         jobs = [first]
         self._drain(jobs)
-        if len(jobs) > 1:
-            return jobs
         deadline = time.monotonic() + self._max_wait_s
-        while len(jobs) < self._max_batch and not self._stopping.is_set():
+        while len(jobs) < self._target and not self._stopping.is_set():
             remaining = deadline - time.monotonic()
             if self._preparing == 0 or remaining <= 0:
                 break

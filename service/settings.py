@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(
         default=32, ge=1, le=1024, description="Most listings per forward pass (a power of 2)."
     )
+    target_batch_size: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description=(
+            "Listings a pass waits for (up to max_wait_ms, capped at max_batch_size) while more"
+            " are being decoded."
+        ),
+    )
     max_wait_ms: float = Field(
         default=5.0, ge=0, le=1000, description="Longest wait for more listings to join a pass."
     )
@@ -47,11 +56,13 @@ class Settings(BaseSettings):
     decode_threads: int = Field(
         default=4, ge=1, le=64, description="Threads validating listings and decoding photos."
     )
+    # One thread each: a pass then runs on one core while HTTP and decoding use the others;
+    # TensorFlow's own pools, sharing the cores with them, spend a third more CPU per pass.
     intra_op_threads: int = Field(
-        default=0, ge=0, le=256, description="TensorFlow threads inside one op; 0: TF decides."
+        default=1, ge=0, le=256, description="TensorFlow threads inside one op; 0: TF decides."
     )
     inter_op_threads: int = Field(
-        default=0, ge=0, le=256, description="TensorFlow ops run in parallel; 0: TF decides."
+        default=1, ge=0, le=256, description="TensorFlow ops run in parallel; 0: TF decides."
     )
     device: Literal["auto", "cpu", "gpu"] = Field(
         default="auto", description="auto: the GPU when TensorFlow sees one, else the CPU."

@@ -111,6 +111,7 @@ class ModelSlot:
             self._metrics,
             max_wait_s=self._settings.max_wait_ms / 1000,
             max_queue=self._settings.max_queue,
+            target=self._settings.target_batch_size,
         )
         batcher.start()
         old, self._current = self._current, batcher

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from service.batcher import MicroBatcher
+from service.listing import PreparedListing
 from service.metrics import ServiceMetrics
 from tests.api.conftest import StartApp
 from tests.api.fakes import FakePredictor, expected_price
@@ -82,3 +86,45 @@ def test_forward_passes_go_on_while_the_event_loop_is_busy() -> None:
 
     prices = asyncio.run(scenario())
     assert prices == [pytest.approx(expected_price(1990 + i, "x")) for i in range(6)]
+
+
+class _SlowToPrepare(FakePredictor):
+    """Listings from 2000 on take `delay_s` to prepare, as a large photo would."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__()
+        self.delay_s = delay_s
+
+    def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
+        if int(listing["year"]) >= 2000:
+            time.sleep(self.delay_s)
+        return super().prepare(listing, root)
+
+
+def _passes(fake: FakePredictor, *, target: int, max_wait_s: float) -> list[int]:
+    """The pass sizes when two quick and two slow listings arrive together."""
+
+    async def scenario() -> None:
+        with ThreadPoolExecutor(4) as pool:
+            batcher = MicroBatcher(
+                fake, pool, ServiceMetrics(), max_wait_s=max_wait_s, max_queue=64, target=target
+            )
+            batcher.start()
+            years = (1990, 1991, 2000, 2001)
+            await asyncio.gather(*(batcher.predict({"year": y}) for y in years))
+            await batcher.close()
+
+    asyncio.run(scenario())
+    return fake.forward_sizes
+
+
+def test_a_pass_waits_for_listings_being_prepared_up_to_the_target() -> None:
+    assert _passes(_SlowToPrepare(0.1), target=4, max_wait_s=5.0) == [4]
+
+
+def test_a_pass_waits_no_longer_than_max_wait() -> None:
+    assert _passes(_SlowToPrepare(0.3), target=4, max_wait_s=0.02) == [2, 2]
+
+
+def test_a_pass_reaching_the_target_does_not_wait_for_more() -> None:
+    assert _passes(_SlowToPrepare(0.3), target=2, max_wait_s=5.0) == [2, 2]
