@@ -105,7 +105,7 @@ def _settings() -> Settings:
     from service.settings import Settings
 
     try:
-        return Settings()
+        return Settings().for_batch_scoring()
     except ValidationError as exc:
         for error in exc.errors():
             where = ".".join(str(p) for p in error["loc"])

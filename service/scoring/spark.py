@@ -142,7 +142,7 @@ def score_partition(
 @lru_cache(maxsize=1)
 def _worker_predictor(model_dir: str, max_batch: int) -> Predictor:
     """One warmed predictor per Python worker (Spark reuses workers across tasks)."""
-    return load_warm(model_dir, Settings(max_batch_size=max_batch))
+    return load_warm(model_dir, Settings(max_batch_size=max_batch).for_batch_scoring())
 
 
 def download_model(uri: str, settings: Settings, target: Path) -> Path:

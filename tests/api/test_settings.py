@@ -30,6 +30,7 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("port", 0, "greater than or equal to 1"),
         ("device", "tpu", "'auto', 'cpu' or 'gpu'"),
         ("max_wait_ms", -1, "greater than or equal to 0"),
+        ("target_batch_size", 0, "greater than or equal to 1"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_setting(
@@ -39,6 +40,16 @@ def test_bad_settings_are_refused_naming_the_setting(
     with pytest.raises(ValidationError) as info:
         Settings(**values)
     assert field in str(info.value) and problem in str(info.value)
+
+
+def test_batch_scoring_keeps_tensorflows_threads_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("APPRAISER_INTRA_OP_THREADS", raising=False)
+    monkeypatch.setenv("APPRAISER_INTER_OP_THREADS", "3")
+    serving, scoring = Settings(), Settings().for_batch_scoring()
+    assert (serving.intra_op_threads, serving.inter_op_threads) == (1, 3)
+    assert (scoring.intra_op_threads, scoring.inter_op_threads) == (0, 3)
 
 
 def test_empty_api_key_means_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
