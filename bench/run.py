@@ -31,12 +31,13 @@ PORTS = {"service": 8710, "mlflow serve": 8711, "tutorial": 8712}
 
 
 def limit_settings(prepared: Prepared) -> Settings:
-    """The in-process measurements run alone, where TensorFlow's own thread pools are fastest
-    (1805 against 1414 examples/s at batch 32 with one thread each), so they keep them; this
-    also leaves the training measurement, in the same process, on TensorFlow's defaults."""
+    """The in-process measurements run alone, as batch scoring does, where TensorFlow's own
+    thread counts are fastest (1805 against 1414 examples/s at batch 32 with one thread each):
+    they keep them unless APPRAISER_*_OP_THREADS set them. The training measurement, in the same
+    process, gets the same counts."""
     from service.settings import Settings
 
-    return Settings(tracking_uri=prepared.tracking_uri, intra_op_threads=0, inter_op_threads=0)
+    return Settings(tracking_uri=prepared.tracking_uri).for_batch_scoring()
 
 
 def measure_limit(prepared: Prepared, bodies: list[dict[str, object]]) -> limit.Limit:

@@ -89,13 +89,17 @@ def test_forward_passes_go_on_while_the_event_loop_is_busy() -> None:
 
 
 class _SlowToPrepare(FakePredictor):
-    """Listings from 2000 on take `delay_s` to prepare, as a large photo would."""
+    """Listings from 2000 on take `delay_s` to prepare, as a large photo would. No listing starts
+    before all four have arrived: otherwise the model thread could find nothing being prepared
+    between two arrivals and rightly not wait."""
 
     def __init__(self, delay_s: float) -> None:
         super().__init__()
         self.delay_s = delay_s
+        self.arrived = threading.Barrier(4)
 
     def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
+        self.arrived.wait(timeout=10)
         if int(listing["year"]) >= 2000:
             time.sleep(self.delay_s)
         return super().prepare(listing, root)
