@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service.errors import install_error_handlers
@@ -21,7 +21,7 @@ from service.middleware import BodyLimitMiddleware, LatencyMiddleware
 from service.openapi import install_openapi
 from service.reload import AliasWatcher, VersionResolver
 from service.routes import demo, health, metrics, model, predict
-from service.security import require_api_key
+from service.security import ApiKeyMiddleware
 from service.settings import Settings, get_settings
 from service.slot import ModelSlot, PredictorFactory
 
@@ -48,15 +48,15 @@ def create_app(
     slot = ModelSlot(settings, predictor_factory, service_metrics)
     lifespan = _lifespan(settings, slot, service_metrics, version_resolver)
     app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
-    guarded = [Depends(require_api_key)]
-    app.include_router(predict.router, dependencies=guarded)
-    app.include_router(model.router, dependencies=guarded)
+    app.include_router(predict.router)
+    app.include_router(model.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=demo.STATIC), name="static")
     install_error_handlers(app)
     install_openapi(app, slot, settings.max_batch_listings)
+    app.add_middleware(ApiKeyMiddleware, key=settings.api_key)  # guards /v1/*
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=service_metrics)  # outermost: sees every 413
     return app

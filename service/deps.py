@@ -7,6 +7,7 @@ dependencies in its thread pool, a thread hop per dependency per request.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -38,8 +39,14 @@ async def get_metrics(request: Request) -> ServiceMetrics:
 async def get_batcher(slot: Annotated[ModelSlot, Depends(get_slot)]) -> AsyncIterator[MicroBatcher]:
     """The batcher of the model serving now, held for the whole request so a hot reload lets
     the request finish on it; 503 (NotReadyError) while there is none."""
-    with slot.require().in_use() as batcher:
+    with serving(slot) as batcher:
         yield batcher
+
+
+def serving(slot: ModelSlot) -> AbstractContextManager[MicroBatcher]:
+    """Hold the batcher serving now; `get_batcher` for routes that skip dependency solving
+    (service.routes.plain)."""
+    return slot.require().in_use()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -33,7 +33,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared == -1:
-            await _reject(send, 400, "Content-Length is not a number", "bad_request")
+            await reject(send, 400, "Content-Length is not a number", "bad_request")
             return
         if declared is not None and declared > self.max_bytes:
             await self._too_large(send)
@@ -64,7 +64,7 @@ class BodyLimitMiddleware:
 
     async def _too_large(self, send: Send) -> None:
         msg = f"request body is over the limit of {self.max_bytes} bytes"
-        await _reject(send, 413, msg, "too_large", {"max_bytes": self.max_bytes})
+        await reject(send, 413, msg, "too_large", ctx={"max_bytes": self.max_bytes})
 
 
 CLIENT_CLOSED = 499  # nginx's status for "client closed the request": keeps 500 for our faults
@@ -112,15 +112,23 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _reject(
-    send: Send, status: int, msg: str, kind: str, ctx: dict[str, int] | None = None
+async def reject(
+    send: Send,
+    status: int,
+    msg: str,
+    kind: str,
+    *,
+    loc: list[str] | None = None,
+    ctx: dict[str, int] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    item: dict[str, object] = {"loc": ["body"], "msg": msg, "type": kind}
+    """Answer an error in the shared shape before the app has read the body."""
+    item: dict[str, object] = {"loc": loc or ["body"], "msg": msg, "type": kind}
     if ctx:
         item["ctx"] = ctx
     body = json.dumps({"detail": [item]}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     # Close the connection: the unread body would otherwise be parsed as the next request.
-    headers.append((b"connection", b"close"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+    head = [(b"content-type", b"application/json"), (b"connection", b"close"), *(headers or [])]
+    head.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})

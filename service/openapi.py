@@ -20,6 +20,7 @@ from service.schemas import (
     listing_form_model,
     listing_model,
 )
+from service.security import declare_api_key
 from service.slot import ModelSlot
 
 REF = "#/components/schemas/{model}"
@@ -39,6 +40,7 @@ def install_openapi(app: FastAPI, slot: ModelSlot, max_listings: int) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            declare_api_key(doc)
             if current is not None:
                 add_request_schemas(doc, current.predictor, max_listings)
             cached.update(key=key, doc=doc)

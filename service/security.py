@@ -1,40 +1,62 @@
-"""API key access: when APPRAISER_API_KEY is set, /v1/* needs it in the X-API-Key header."""
+"""API key access: when APPRAISER_API_KEY is set, /v1/* needs it in the X-API-Key header.
+
+The check is ASGI middleware rather than a FastAPI dependency so that it guards every route
+under the prefix, including the predict routes, which skip FastAPI's dependency solving
+(service.routes.plain).
+"""
 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Any
 
-from fastapi import Security
-from fastapi.security import APIKeyHeader
+from pydantic import SecretStr
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.deps import SettingsDep
-from service.errors import api_error
+from service.middleware import reject
 
 API_KEY_HEADER = "X-API-Key"
-api_key_header = APIKeyHeader(
-    name=API_KEY_HEADER,
-    auto_error=False,
-    description="Needed only when the service runs with APPRAISER_API_KEY set.",
-)
+GUARDED_PREFIX = "/v1/"
+SCHEME = "APIKeyHeader"
+_HEADER = API_KEY_HEADER.lower().encode("latin-1")
 
 
-async def require_api_key(
-    settings: SettingsDep, key: Annotated[str | None, Security(api_key_header)]
-) -> None:
-    """Let the request through when no key is configured or the right key is sent."""
-    expected = settings.api_key
-    if expected is None:
-        return
-    # Constant-time comparison: response timing must not reveal how much of a guess was right.
-    if key is None or not secrets.compare_digest(
-        key.encode("utf-8"), expected.get_secret_value().encode("utf-8")
-    ):
-        error = api_error(
-            401,
-            f"missing or wrong {API_KEY_HEADER} header",
-            "unauthorized",
-            ("header", API_KEY_HEADER),
-        )
-        error.headers = {"WWW-Authenticate": API_KEY_HEADER}
-        raise error
+class ApiKeyMiddleware:
+    """Answer 401 to requests under /v1/ without the right key, before their body is read."""
+
+    def __init__(self, app: ASGIApp, key: SecretStr | None) -> None:
+        self.app = app
+        self.expected = None if key is None else key.get_secret_value().encode("utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.expected is None or scope["type"] != "http" or not _guarded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        sent = next((value for name, value in scope["headers"] if name == _HEADER), None)
+        # Constant-time comparison: response timing must not reveal how much of a guess was right.
+        if sent is not None and secrets.compare_digest(sent, self.expected):
+            await self.app(scope, receive, send)
+            return
+        msg = f"missing or wrong {API_KEY_HEADER} header"
+        where = ["header", API_KEY_HEADER]
+        challenge = (b"www-authenticate", API_KEY_HEADER.encode("latin-1"))
+        await reject(send, 401, msg, "unauthorized", loc=where, headers=[challenge])
+
+
+def declare_api_key(doc: dict[str, Any]) -> None:
+    """Add the key header to an OpenAPI document: its scheme, required by every /v1/ operation."""
+    schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[SCHEME] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": API_KEY_HEADER,
+        "description": "Needed only when the service runs with APPRAISER_API_KEY set.",
+    }
+    for path, operations in doc.get("paths", {}).items():
+        if _guarded(path):
+            for operation in operations.values():
+                operation["security"] = [{SCHEME: []}]
+
+
+def _guarded(path: str) -> bool:
+    return path.startswith(GUARDED_PREFIX)

@@ -1,21 +1,29 @@
-"""`POST /v1/predict` and `POST /v1/predict/batch`."""
+"""`POST /v1/predict` and `POST /v1/predict/batch`.
+
+The hottest routes: they take the Request and answer the Response themselves (PlainRoute), so
+FastAPI does not solve dependencies or re-validate the answer on every request.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from service.batcher import MicroBatcher, QueueFullError
 from service.bodies import FORM, JSON, read_batch, read_listing, validate_listing
-from service.deps import BatcherDep, SettingsDep
+from service.deps import serving
 from service.errors import ERROR_RESPONSES, ApiError, api_error, from_input
 from service.listing import InputError
 from service.predictor import ModelInfo, PriceEstimate
+from service.routes.plain import PlainRoute
 from service.schemas import BatchPrediction, ListingFailure, ModelRef, Prediction, PriceRange
+from service.settings import Settings
+from service.slot import ModelSlot
 
-router = APIRouter(prefix="/v1", tags=["predict"])
+router = APIRouter(prefix="/v1", tags=["predict"], route_class=PlainRoute)
 
 # The real request schemas depend on the served model; service.openapi fills them in.
 _ANY_BODY = {"schema": {"type": "object"}}
@@ -24,32 +32,40 @@ BATCH_BODY = {"requestBody": {"required": True, "content": {JSON: _ANY_BODY}}}
 
 
 @router.post(
-    "/predict", responses=ERROR_RESPONSES, openapi_extra=LISTING_BODY, summary="Price a listing"
+    "/predict",
+    response_model=Prediction,
+    responses=ERROR_RESPONSES,
+    openapi_extra=LISTING_BODY,
+    summary="Price a listing",
 )
-async def create_prediction(request: Request, batcher: BatcherDep) -> Prediction:
+async def create_prediction(request: Request) -> Response:
     """Price one listing: JSON with the photo as base64 text, or a multipart form with a photo
     file. Answers the price, its 80% range and the model that priced it."""
-    listing = await read_listing(request, batcher.predictor.schema)
-    estimate = await batcher.predict(listing)  # InputError → 422/413/415 by its handler
-    return _prediction(estimate, batcher.predictor.info)
+    slot: ModelSlot = request.state.slot
+    with serving(slot) as batcher:
+        listing = await read_listing(request, batcher.predictor.schema)
+        estimate = await batcher.predict(listing)  # InputError → 422/413/415 by its handler
+        return _json(_prediction(estimate, batcher.predictor.info))
 
 
 @router.post(
     "/predict/batch",
+    response_model=BatchPrediction,
     responses=ERROR_RESPONSES,
     openapi_extra=BATCH_BODY,
     summary="Price many listings",
 )
-async def create_batch_prediction(
-    request: Request, batcher: BatcherDep, settings: SettingsDep
-) -> BatchPrediction:
+async def create_batch_prediction(request: Request) -> Response:
     """Price up to the configured maximum of listings in one call, answered in request order.
     A listing that cannot be priced gets an error entry; the others are still priced."""
-    listings = await read_batch(request, settings.max_batch_listings)
-    entries = await asyncio.gather(
-        *(_entry(batcher, listing, index) for index, listing in enumerate(listings))
-    )
-    return BatchPrediction(predictions=list(entries))
+    settings: Settings = request.state.settings
+    slot: ModelSlot = request.state.slot
+    with serving(slot) as batcher:
+        listings = await read_batch(request, settings.max_batch_listings)
+        entries = await asyncio.gather(
+            *(_entry(batcher, listing, index) for index, listing in enumerate(listings))
+        )
+        return _json(BatchPrediction(predictions=list(entries)))
 
 
 async def _entry(batcher: MicroBatcher, data: Any, index: int) -> Prediction | ListingFailure:
@@ -73,3 +89,7 @@ def _prediction(estimate: PriceEstimate, info: ModelInfo) -> Prediction:
         price_range=PriceRange(low=estimate.low, high=estimate.high),
         model=ModelRef(name=info.name, version=info.version),
     )
+
+
+def _json(answer: BaseModel) -> Response:
+    return Response(answer.model_dump_json(), media_type="application/json")

@@ -95,6 +95,9 @@ def test_openapi_shows_the_model_fields_limits_and_examples(client: TestClient) 
     batch = doc["paths"]["/v1/predict/batch"]["post"]["requestBody"]["content"]["application/json"]
     assert len(batch["example"]["listings"]) == 2
     assert "Swagger UI" in client.get("/docs").text
+    for path, model in (("/v1/predict", "Prediction"), ("/v1/predict/batch", "BatchPrediction")):
+        answer = doc["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
+        assert answer["schema"] == {"$ref": f"#/components/schemas/{model}"}
 
 
 def test_demo_page_is_served_without_external_assets(client: TestClient) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -50,6 +52,23 @@ def test_body_limit_holds_with_and_without_a_key(guarded: TestClient) -> None:
     assert guarded.post("/v1/predict", json=big, headers={"X-API-Key": KEY}).status_code == 413
 
 
-def test_openapi_declares_the_key_header(guarded: TestClient) -> None:
+def test_openapi_declares_the_key_header_on_v1_only(guarded: TestClient) -> None:
     doc = guarded.get("/openapi.json").json()
     assert doc["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-Key"
+    needs_key = {
+        path
+        for path, operations in doc["paths"].items()
+        for operation in operations.values()
+        if operation.get("security") == [{"APIKeyHeader": []}]
+    }
+    assert needs_key == {"/v1/predict", "/v1/predict/batch", "/v1/model"}
+
+
+def test_a_wrong_key_is_refused_before_the_body_is_read(guarded: TestClient) -> None:
+    # A chunked body with no Content-Length: the key check must not wait for it.
+    def body() -> Iterator[bytes]:
+        yield b'{"year": 2000'
+        raise AssertionError("the body was read")
+
+    response = guarded.post("/v1/predict", content=body(), headers={"X-API-Key": "wrong"})
+    assert response.status_code == 401
