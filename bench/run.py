@@ -40,13 +40,15 @@ def limit_settings(prepared: Prepared) -> Settings:
     return Settings(tracking_uri=prepared.tracking_uri).for_batch_scoring()
 
 
-def measure_limit(prepared: Prepared, bodies: list[dict[str, object]]) -> limit.Limit:
+def measure_limit(
+    prepared: Prepared, bodies: list[dict[str, object]], seconds: float
+) -> limit.Limit:
     """Load the model as the service does and measure it in this process."""
     from service.loading import load_predictor
 
     predictor = load_predictor(prepared.model_uri, limit_settings(prepared))
     predictor.warm()
-    return limit.measure(predictor, bodies, os.cpu_count() or 2)
+    return limit.measure(predictor, bodies, os.cpu_count() or 2, seconds)
 
 
 def measure_scoring_limit(prepared: Prepared, source: Path, batch: int) -> float:
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> Results:
     write_bodies(listings, out / "bodies" / "service", "service")
     write_bodies(listings, out / "bodies" / "mlflow", "mlflow")
     log.info("limit: the predictor in-process")
-    lim = measure_limit(prepared, [service_body(x) for x in listings])
+    lim = measure_limit(prepared, [service_body(x) for x in listings], args.limit_seconds)
     targets = measure_http(out, prepared, len(listings), args)
     results = Results(machine, lim, targets, notes=pinning_note(args))
     if "training" not in args.skip:
@@ -147,6 +149,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", default="1,8,32", help="Concurrencies, comma-separated.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Seconds per wrk run.")
     parser.add_argument("--stream", type=int, default=512, help="Listings in the stream.")
+    parser.add_argument(
+        "--limit-seconds", type=float, default=3.0, help="Seconds per batch size for the limit."
+    )
     parser.add_argument("--server-cpus", default=None, help="taskset CPU list for servers.")
     parser.add_argument("--client-cpus", default=None, help="taskset CPU list for wrk.")
     parser.add_argument("--skip", default="", help="Comma-separated: training, scoring.")

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         le=1024,
         description=(
             "Listings a pass waits for (up to max_wait_ms, capped at max_batch_size) while more"
-            " are being decoded."
+            " are being decoded; beyond it, a pass takes as many as fill a batch shape."
         ),
     )
     max_wait_ms: float = Field(

@@ -132,3 +132,31 @@ def test_a_pass_waits_no_longer_than_max_wait() -> None:
 
 def test_a_pass_reaching_the_target_does_not_wait_for_more() -> None:
     assert _passes(_SlowToPrepare(0.3), target=2, max_wait_s=5.0) == [2, 2]
+
+
+@pytest.mark.parametrize(
+    ("queued", "passes"),
+    [(3, [1, 3]), (6, [1, 4, 2]), (8, [1, 8]), (9, [1, 8, 1])],
+)
+def test_beyond_the_target_a_pass_takes_the_batch_shape_its_listings_fill(
+    queued: int, passes: list[int]
+) -> None:
+    """Listings queued while a pass runs: up to the target (4) they all go in the next pass;
+    beyond it, the largest shape they fill (4 or 8) goes, and the rest wait for the next."""
+    fake = FakePredictor(forward_delay_s=0.3, batch_sizes=(1, 2, 4, 8))
+
+    async def scenario() -> None:
+        with ThreadPoolExecutor(4) as pool:
+            batcher = MicroBatcher(
+                fake, pool, ServiceMetrics(), max_wait_s=0.0, max_queue=64, target=4
+            )
+            batcher.start()
+            first = asyncio.create_task(batcher.predict({"year": 1990}))
+            while not fake.forward_sizes:  # the first pass is running
+                await asyncio.sleep(0.005)
+            rest = [batcher.predict({"year": 1991 + i}) for i in range(queued)]
+            await asyncio.gather(first, *rest)
+            await batcher.close()
+
+    asyncio.run(scenario())
+    assert fake.forward_sizes == passes
