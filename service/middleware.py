@@ -103,13 +103,18 @@ class LatencyMiddleware:
             )
 
 
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of header `name` (lower case, as ASGI gives names), or None."""
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
 def _content_length(scope: Scope) -> int | None:
     """The declared body size; None when absent, -1 when malformed."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else -1
-    return None
+    value = header(scope, b"content-length")
+    if value is None:
+        return None
+    text = value.decode("latin-1").strip()
+    return int(text) if text.isdigit() else -1
 
 
 async def reject(

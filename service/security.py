@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.middleware import reject
+from service.middleware import header, reject
 
 API_KEY_HEADER = "X-API-Key"
 GUARDED_PREFIX = "/v1/"
@@ -32,7 +32,7 @@ class ApiKeyMiddleware:
         if self.expected is None or scope["type"] != "http" or not _guarded(scope["path"]):
             await self.app(scope, receive, send)
             return
-        sent = next((value for name, value in scope["headers"] if name == _HEADER), None)
+        sent = header(scope, _HEADER)
         # Constant-time comparison: response timing must not reveal how much of a guess was right.
         if sent is not None and secrets.compare_digest(sent, self.expected):
             await self.app(scope, receive, send)

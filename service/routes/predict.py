@@ -21,7 +21,6 @@ from service.predictor import ModelInfo, PriceEstimate
 from service.routes.plain import PlainRoute
 from service.schemas import BatchPrediction, ListingFailure, ModelRef, Prediction, PriceRange
 from service.settings import Settings
-from service.slot import ModelSlot
 
 router = APIRouter(prefix="/v1", tags=["predict"], route_class=PlainRoute)
 
@@ -41,8 +40,7 @@ BATCH_BODY = {"requestBody": {"required": True, "content": {JSON: _ANY_BODY}}}
 async def create_prediction(request: Request) -> Response:
     """Price one listing: JSON with the photo as base64 text, or a multipart form with a photo
     file. Answers the price, its 80% range and the model that priced it."""
-    slot: ModelSlot = request.state.slot
-    with serving(slot) as batcher:
+    with serving(request.state.slot) as batcher:
         listing = await read_listing(request, batcher.predictor.schema)
         estimate = await batcher.predict(listing)  # InputError → 422/413/415 by its handler
         return _json(_prediction(estimate, batcher.predictor.info))
@@ -59,8 +57,7 @@ async def create_batch_prediction(request: Request) -> Response:
     """Price up to the configured maximum of listings in one call, answered in request order.
     A listing that cannot be priced gets an error entry; the others are still priced."""
     settings: Settings = request.state.settings
-    slot: ModelSlot = request.state.slot
-    with serving(slot) as batcher:
+    with serving(request.state.slot) as batcher:
         listings = await read_batch(request, settings.max_batch_listings)
         entries = await asyncio.gather(
             *(_entry(batcher, listing, index) for index, listing in enumerate(listings))
