@@ -21,6 +21,7 @@ from service.middleware import BodyLimitMiddleware, LatencyMiddleware
 from service.openapi import install_openapi
 from service.reload import AliasWatcher, VersionResolver
 from service.routes import demo, health, metrics, model, predict
+from service.routes.plain import PlainDispatch
 from service.security import ApiKeyMiddleware
 from service.settings import Settings, get_settings
 from service.slot import ModelSlot, PredictorFactory
@@ -56,6 +57,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=demo.STATIC), name="static")
     install_error_handlers(app)
     install_openapi(app, slot, settings.max_batch_listings)
+    # Each add_middleware wraps the ones before it: the dispatch runs last, after the checks.
+    app.add_middleware(PlainDispatch, routes=predict.router.routes, handlers=app.exception_handlers)
     app.add_middleware(ApiKeyMiddleware, key=settings.api_key)  # guards /v1/*
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=service_metrics)  # outermost: sees every 413

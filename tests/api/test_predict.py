@@ -103,13 +103,17 @@ def test_invalid_form_field_is_422_too(client: TestClient) -> None:
     assert twice.status_code == 422 and "more than once" in str(_detail(twice)[0]["msg"])
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b"\xff\xfe"])
-def test_body_that_is_not_a_json_object_is_422(client: TestClient, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [(b"{not json", "json_invalid"), (b"[1, 2]", "model_type"), (b"\xff\xfe", "json_invalid")],
+)
+def test_body_that_is_not_a_json_object_is_422(client: TestClient, body: bytes, kind: str) -> None:
     response = client.post(
         "/v1/predict", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 422, response.text
     assert _detail(response)[0]["loc"] == ["body"]
+    assert _detail(response)[0]["type"] == kind
 
 
 def test_photo_over_byte_limit_is_413_as_json_and_as_file(client: TestClient) -> None:
