@@ -7,6 +7,7 @@ checks the values again with the shared rules and decodes the photos.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -51,20 +52,21 @@ def validate_listing(schema: Schema, data: Any, loc: Loc) -> dict[str, Any]:
     """Check one listing against the request model; its values keyed by feature name."""
     if not isinstance(data, dict):
         raise api_error(422, "a listing must be a JSON object", "dict_type", loc)
-    model: type[BaseModel] = listing_model(schema)
-    try:
-        checked = model.model_validate(data)
-    except ValidationError as exc:
-        raise from_validation(exc.errors(), loc) from None
-    return checked.model_dump(by_alias=True)
+    return _checked(lambda model: model.model_validate(data), schema, loc)
 
 
 def parse_listing(schema: Schema, body: bytes, loc: Loc) -> dict[str, Any]:
     """`validate_listing` straight from JSON bytes: pydantic parses and checks in one pass (6 µs
     against 17 for `json.loads` then validation, on the bench stream). Bad JSON is a 422 too."""
-    model: type[BaseModel] = listing_model(schema)
+    return _checked(lambda model: model.model_validate_json(body), schema, loc)
+
+
+def _checked(
+    validate: Callable[[type[BaseModel]], BaseModel], schema: Schema, loc: Loc
+) -> dict[str, Any]:
+    """The listing `validate` gets from the request model, keyed by feature name; 422 if bad."""
     try:
-        checked = model.model_validate_json(body)
+        checked = validate(listing_model(schema))
     except ValidationError as exc:
         raise from_validation(exc.errors(), loc) from None
     return checked.model_dump(by_alias=True)

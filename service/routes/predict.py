@@ -1,7 +1,8 @@
 """`POST /v1/predict` and `POST /v1/predict/batch`.
 
 The hottest routes: they take the Request and answer the Response themselves (PlainRoute), so
-FastAPI does not solve dependencies or re-validate the answer on every request.
+FastAPI does not solve dependencies or re-validate the answer on every request, and their
+requests reach them without the router (PlainDispatch, installed by service.app).
 """
 
 from __future__ import annotations
