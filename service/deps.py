@@ -14,14 +14,7 @@ from fastapi import Depends, Request
 
 from service.batcher import MicroBatcher
 from service.metrics import ServiceMetrics
-from service.settings import Settings
 from service.slot import ModelSlot
-
-
-async def get_app_settings(request: Request) -> Settings:
-    """The settings this app was created with (set by the lifespan)."""
-    settings: Settings = request.state.settings
-    return settings
 
 
 async def get_slot(request: Request) -> ModelSlot:
@@ -49,7 +42,6 @@ def serving(slot: ModelSlot) -> AbstractContextManager[MicroBatcher]:
     return slot.require().in_use()
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 SlotDep = Annotated[ModelSlot, Depends(get_slot)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]
 BatcherDep = Annotated[MicroBatcher, Depends(get_batcher)]
