@@ -3,11 +3,14 @@
 One class serves the HTTP API and the batch scorer. `prepare` validates and decodes one listing
 (thread-safe, run it in a pool); `forward` scores prepared listings in one compiled pass per
 chunk. Keras `predict` builds a data pipeline per call (~115 ms); the `tf.function` here, traced
-once with a fixed input signature, costs a few ms.
+once with a fixed input signature, costs a few ms. Passes call its concrete function: that skips
+the signature matching and trace lookup of each `tf.function` call, 0.2-0.4 ms of the model
+thread's time per pass (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +111,11 @@ class Predictor:
     def batch_sizes(self) -> tuple[int, ...]:
         return self._batch_sizes
 
+    @functools.cached_property
+    def _compiled(self) -> Any:
+        """The one concrete function of the forward pass (traced on first use, by `warm`)."""
+        return self._pass.get_concrete_function()
+
     @property
     def trace_count(self) -> int:
         """How often the forward pass was traced: 1 after warming, and it must stay 1."""
@@ -192,7 +200,7 @@ class Predictor:
             for f in self._schema.features
         }
         with tf.device(self._device):
-            quantiles = self._pass(tensors).numpy()
+            quantiles = self._compiled(tensors).numpy()
         return quantiles_to_prices(quantiles[: len(rows)], self._median)
 
     def _call(self, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
