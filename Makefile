@@ -91,6 +91,13 @@ bench: setup
 	$(BIN)/python -m bench.prepare $(BENCH_OUT)/bench
 	$(BIN)/python -m bench.run $(BENCH_OUT)/bench $(BENCH_ARGS)
 
+# One forward pass through the tf.function or its concrete function, side by side, on the model
+# of the last `make bench` (prepared here if there is none).
+.PHONY: bench-pass
+bench-pass: setup
+	test -f $(BENCH_OUT)/bench/model.json || $(BIN)/python -m bench.prepare $(BENCH_OUT)/bench
+	$(BIN)/python -m bench.pass_call $(BENCH_OUT)/bench
+
 # Batch scoring memory (issue 5): peak RSS and rows/s of `appraise score` (local engine) on
 # 10,000 and 100,000 rows, to show memory does not grow with the input. See docs/benchmarks.md.
 SCORE_BENCH_OUT ?= bench/out/score-memory

@@ -4,8 +4,8 @@ One class serves the HTTP API and the batch scorer. `prepare` validates and deco
 (thread-safe, run it in a pool); `forward` scores prepared listings in one compiled pass per
 chunk. Keras `predict` builds a data pipeline per call (~115 ms); the `tf.function` here, traced
 once with a fixed input signature, costs a few ms. Passes call its concrete function: that skips
-the signature matching and trace lookup of each `tf.function` call, 0.2-0.4 ms of the model
-thread's time per pass (docs/benchmarks.md).
+the signature matching and trace lookup of each `tf.function` call: a third to a half less of
+the model thread's CPU per call (`make bench-pass`, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -194,14 +194,18 @@ class Predictor:
         return next(size for size in self._batch_sizes if size >= n)
 
     def _prices(self, rows: Sequence[PreparedListing], size: int) -> np.ndarray:
-        arrays = batch_arrays(self._schema, self.photo_sizes, rows, size)
-        tensors = {
-            f.name: tf.constant(arrays[f.name], dtype=_DTYPES[f.type])
-            for f in self._schema.features
-        }
+        tensors = self._tensors(rows, size)
         with tf.device(self._device):
             quantiles = self._compiled(tensors).numpy()
         return quantiles_to_prices(quantiles[: len(rows)], self._median)
+
+    def _tensors(self, rows: Sequence[PreparedListing], size: int) -> dict[str, tf.Tensor]:
+        """The forward pass's inputs for `rows`, padded to `size`."""
+        arrays = batch_arrays(self._schema, self.photo_sizes, rows, size)
+        return {
+            f.name: tf.constant(arrays[f.name], dtype=_DTYPES[f.type])
+            for f in self._schema.features
+        }
 
     def _call(self, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
         return self._model(inputs, training=False)
