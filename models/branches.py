@@ -48,12 +48,41 @@ def text_branch(
 def photo_branch(
     feature: Feature, config: PhotoConfig, blank_rate: float, seed: int
 ) -> keras.Model:
-    """uint8 photo → strided stem → residual (or inception) stages → global average pool."""
+    """uint8 photo → strided stem → residual (or inception) stages → global pooling, + presence."""
     name = feature.name
     size = config.image_size
     raw = keras.Input(shape=(size, size, 3), dtype="uint8", name=name)
     photos = BlankPhoto(blank_rate, seed=seed, name=f"{name}_blank")(raw)
     present = Presence(name=f"{name}_present")(photos)
+    pooled = _photo_features(photos, config, seed)
+    if config.bottleneck:
+        pooled = layers.Dense(config.bottleneck)(pooled)
+    return keras.Model(raw, layers.Concatenate()([pooled, present]), name=f"photo_{name}")
+
+
+def shared_photo_branch(
+    features: Sequence[Feature], config: PhotoConfig, blank_rate: float, seed: int
+) -> keras.Model:
+    """One convnet for every photo of a listing (a house's rooms), each photo with its own
+    projection of the convnet's output, so the head still knows which one it saw: the convnet
+    learns from N times the examples with the weights of one."""
+    size = config.image_size
+    raw = keras.Input(shape=(size, size, 3), dtype="uint8")
+    encoder = keras.Model(raw, _photo_features(raw, config, seed), name="photo_encoder")
+    width = config.bottleneck or int(encoder.output.shape[-1])
+    inputs: dict[str, Any] = {}
+    parts: list[Any] = []
+    for i, feature in enumerate(features):
+        name = feature.name
+        inputs[name] = keras.Input(shape=(size, size, 3), dtype="uint8", name=name)
+        photos = BlankPhoto(blank_rate, seed=seed + i, name=f"{name}_blank")(inputs[name])
+        parts.append(layers.Dense(width, name=f"{name}_projection")(encoder(photos)))
+        parts.append(Presence(name=f"{name}_present")(photos))
+    return keras.Model(inputs, layers.Concatenate()(parts), name="photos")
+
+
+def _photo_features(photos: Any, config: PhotoConfig, seed: int) -> Any:
+    """Rescale, augment, stem, stages, global pooling: the convnet every photo branch runs."""
     x = layers.Rescaling(1.0 / 255.0)(photos)
     if config.flip:
         x = layers.RandomFlip("horizontal", seed=seed)(x)
@@ -67,9 +96,7 @@ def photo_branch(
     pooled = [layers.GlobalAveragePooling2D()(x)]
     if config.pooling == "avg+max":
         pooled.append(layers.GlobalMaxPooling2D()(x))
-    if config.bottleneck:
-        pooled = [layers.Dense(config.bottleneck)(layers.Concatenate()(pooled))]
-    return keras.Model(raw, layers.Concatenate()([*pooled, present]), name=f"photo_{name}")
+    return layers.Concatenate()(pooled) if len(pooled) > 1 else pooled[0]
 
 
 _NORMS: dict[str, Norm] = {
@@ -119,10 +146,12 @@ def inception_block(
     return layers.Concatenate()([one, three, five, pooled])
 
 
-def tabular_branch(
+def tabular_encoder(
     features: Sequence[Feature], config: TabularConfig, columns: Mapping[str, Sequence[Any]]
 ) -> keras.Model:
-    """Category one-hots (with an unknown slot), integer one-hots and scaled values → dense."""
+    """Category one-hots (with an unknown slot), integer one-hots and scaled values, normalised
+    numbers (and logs of positive ones), as one vector: what the tabular branch and the wide path
+    read."""
     inputs: dict[str, Any] = {}
     parts: list[Any] = []
     for feature in features:
@@ -130,9 +159,16 @@ def tabular_branch(
         inputs[feature.name] = raw
         parts.extend(encoded)
     x = layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
+    return keras.Model(inputs, x, name="tabular_encoder")
+
+
+def tabular_branch(width: int, config: TabularConfig) -> keras.Model:
+    """Dense layers over the tabular encoding (`tabular_encoder`'s output, `width` wide)."""
+    encoded = keras.Input(shape=(width,), name="tabular_encoded")
+    x = encoded
     for units in config.units:
         x = layers.Dense(units, activation="relu")(x)
-    return keras.Model(inputs, x, name="tabular")
+    return keras.Model(encoded, x, name="tabular")
 
 
 def frequent_values(values: Sequence[Any], min_count: int) -> list[str]:

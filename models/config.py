@@ -59,6 +59,11 @@ class PhotoConfig(BaseModel):
         description="Batch normalisation: TensorFlow's fused kernel, or Keras's own, built from "
         "small ops (slower; kept so `make bench` can set the two side by side).",
     )
+    shared: bool = Field(
+        default=False,
+        description="One convnet for all of a listing's image features (each with its own "
+        "projection), instead of one per feature: more examples for fewer weights.",
+    )
     flip: bool = Field(default=True, description="Random horizontal flips while training.")
     shift: float = Field(
         default=0.0, ge=0, le=0.5, description="Random shifts while training (share of side)."
@@ -78,17 +83,48 @@ class TabularConfig(BaseModel):
     )
 
 
+class WideConfig(BaseModel):
+    """The wide (linear) path: encoded tabular inputs and a text bag of words, straight to the head.
+
+    It starts as the ridge regression fitted on the training split, so the joint model begins
+    where a linear model over the same columns ends, and the deep branches learn what it misses.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(default=True, description="Add the wide path beside the deep branches.")
+    text_tokens: int = Field(
+        default=2000,
+        ge=0,
+        description="Words and word pairs per text feature in its TF-IDF bag of words (0: texts "
+        "stay out of the wide path).",
+    )
+    trainable: bool = Field(
+        default=False,
+        description="Fine-tune the linear weights with the rest of the model. Off by default: "
+        "they stay the ridge solution and the deep branches learn its residual (Adam moves "
+        "each of thousands of sparse weights by the same step size, which blurs the fit).",
+    )
+
+
 class ModelConfig(BaseModel):
-    """The joint model: branches, head, quantiles and modality dropout."""
+    """The joint model: branches, wide path, head, quantiles and modality dropout."""
 
     model_config = ConfigDict(extra="forbid")
     text: TextConfig = Field(default_factory=TextConfig)
     photo: PhotoConfig = Field(default_factory=PhotoConfig)
     tabular: TabularConfig = Field(default_factory=TabularConfig)
+    wide: WideConfig = Field(default_factory=WideConfig)
     head_units: list[int] = Field(default=[128, 64], min_length=1, description="Head widths.")
     dropout: float = Field(default=0.1, ge=0, lt=1, description="Dropout in the head.")
     modality_dropout: float = Field(
         default=0.1, ge=0, lt=1, description="Chance to blank a photo or text while training."
+    )
+    photos_last: bool = Field(
+        default=False,
+        description="Photos join through gates that start closed: training fits everything "
+        "else first, then opens them, and keeps that second fit only if it beats the first on "
+        "validation by more than one standard error. For small data, where photos trained "
+        "from scratch can cost more than they bring.",
     )
     quantiles: list[float] = Field(
         default=[0.1, 0.5, 0.9], description="Predicted quantiles of log price (must hold 0.5)."

@@ -8,6 +8,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from models.calibration import apply_shifts
+
 PACKAGE = "appraiser"
 
 
@@ -52,6 +54,24 @@ class BlankText(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Gate(keras.layers.Layer):
+    """Its input times one learned scalar that starts at zero: a branch that joins closed.
+
+    While the gate is zero (and frozen), the model is exactly the model without that branch,
+    so training can fit the rest first and then decide whether opening it helps.
+    """
+
+    def build(self, input_shape: Any) -> None:
+        self.gate = self.add_weight(shape=(), initializer="zeros", name="gate")
+
+    def call(self, values: Any) -> Any:
+        return values * ops.cast(self.gate, values.dtype)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -138,6 +158,38 @@ class OrderedQuantiles(keras.layers.Layer):
         below = median - ops.flip(ops.cumsum(ops.flip(gaps[:, :m], axis=1), axis=1), axis=1)
         above = median + ops.cumsum(gaps[:, m + 1 :], axis=1)
         return ops.concatenate([below, median, above], axis=1)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "median_index": self.median_index}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class CalibratedQuantiles(keras.layers.Layer):
+    """Sorted quantiles moved by conformal shifts (`models.calibration`), still never crossing.
+
+    The shifts are a non-trainable weight, zero until training calibrates them on held-out rows,
+    so they are saved inside the model and every path that runs it gives the calibrated range.
+    Bounds are kept on their side of the median, so a large negative shift cannot cross it.
+    """
+
+    def __init__(self, median_index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.median_index = median_index
+
+    def build(self, input_shape: Any) -> None:
+        self.shifts = self.add_weight(
+            shape=(int(input_shape[-1]),), initializer="zeros", trainable=False, name="shifts"
+        )
+
+    def call(self, quantiles: Any) -> Any:
+        return apply_shifts(quantiles, self.shifts, self.median_index)
+
+    def set_shifts(self, shifts: Any) -> None:
+        """Store the calibration (one shift per quantile, in log price)."""
+        self.shifts.assign(ops.convert_to_tensor(shifts, dtype=self.shifts.dtype))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from models.architecture import OUTPUT, build_model
-from models.branches import photo_branch, tabular_branch, text_branch
+from models.branches import photo_branch, tabular_branch, tabular_encoder, text_branch
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
 from models.layers import FusedBatchNormalization, OrderedQuantiles
 from models.schema import Feature, FeatureType, clothing_schema
@@ -90,31 +90,40 @@ def test_bottlenecks_narrow_the_photo_and_text_outputs_to_their_width_plus_prese
     assert branch.output.shape == (None, 3 + 1)
 
 
-def test_tabular_branch_has_unknown_slot_and_year_one_hot() -> None:
+def test_tabular_encoder_has_unknown_slot_and_year_one_hot() -> None:
     schema = clothing_schema()
     features = [schema.feature("brand"), schema.feature("year")]
     rows = _rows()
-    branch = tabular_branch(
-        features, TabularConfig(units=[8]), {f.name: rows[f.name].tolist() for f in features}
-    )
-    assert branch.name == "tabular"
-    lookup = branch.get_layer("brand_lookup")
+    config = TabularConfig(units=[8])
+    encoder = tabular_encoder(features, config, {f.name: rows[f.name].tolist() for f in features})
+    assert encoder.name == "tabular_encoder"
+    lookup = encoder.get_layer("brand_lookup")
     assert lookup.vocabulary_size() == 4  # three brands plus the out-of-vocabulary slot
-    out = branch(
+    encoded = encoder(
         {
             "brand": keras.ops.convert_to_tensor(["Never seen"]),
             "year": keras.ops.convert_to_tensor([1999]),
         }
     )
-    assert out.shape == (1, 8)
+    assert encoded.shape == (1, 4 + (2026 - 1960 + 2) + 1)  # brand, year one-hot + value
+    branch = tabular_branch(int(encoded.shape[-1]), config)
+    assert branch.name == "tabular"
+    assert branch(encoded).shape == (1, 8)
 
 
 def test_joint_model_has_one_branch_per_kind_and_quantile_head() -> None:
     config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8]))
     model = build_model(clothing_schema(), config, _rows())
     names = {layer.name for layer in model.layers}
-    assert {"text_description", "photo_photo", "tabular", OUTPUT} <= names
+    assert {"text_description", "photo_photo", "tabular", "wide", OUTPUT} <= names
     assert model.output.shape == (None, 3)
+
+
+def test_without_the_wide_path_the_deep_head_holds_the_start() -> None:
+    config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8]))
+    config = config.model_copy(update={"wide": config.wide.model_copy(update={"enabled": False})})
+    model = build_model(clothing_schema(), config, _rows())
+    assert "wide" not in {layer.name for layer in model.layers}
 
 
 def test_quantiles_never_cross() -> None:
@@ -150,8 +159,8 @@ def test_rare_category_values_share_the_unknown_slot() -> None:
     """A brand seen once trains the unknown slot, which unseen brands then use."""
     feature = Feature(name="brand", type=FeatureType.CATEGORY)
     brands = ["Acme"] * 3 + ["Zed"] * 2 + ["One-off"]
-    branch = tabular_branch([feature], TabularConfig(units=[4], min_count=2), {"brand": brands})
-    lookup = branch.get_layer("brand_lookup")
+    encoder = tabular_encoder([feature], TabularConfig(min_count=2), {"brand": brands})
+    lookup = encoder.get_layer("brand_lookup")
     assert lookup.get_vocabulary() == ["[UNK]", "Acme", "Zed"]
     codes = keras.ops.convert_to_numpy(lookup(keras.ops.convert_to_tensor(["One-off", "New"])))
     assert codes[:, 0].tolist() == [1.0, 1.0]
@@ -162,11 +171,11 @@ def test_positive_numbers_enter_as_values_and_as_logs() -> None:
     area = Feature(name="area", type=FeatureType.NUMBER, min=1.0)
     delta = Feature(name="delta", type=FeatureType.NUMBER)
     columns = {"area": [100.0, 1000.0, 10000.0], "delta": [-1.0, 0.0, 1.0]}
-    branch = tabular_branch([area, delta], TabularConfig(units=[4]), columns)
-    names = {layer.name for layer in branch.layers}
+    encoder = tabular_encoder([area, delta], TabularConfig(), columns)
+    names = {layer.name for layer in encoder.layers}
     assert {"area_norm", "area_log_norm", "delta_norm"} <= names
     assert "delta_log_norm" not in names
-    logs = branch.get_layer("area_log_norm")(np.log(np.array([[100.0], [1000.0], [10000.0]])))
+    logs = encoder.get_layer("area_log_norm")(np.log(np.array([[100.0], [1000.0], [10000.0]])))
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(logs)[:, 0], [-1.2247, 0, 1.2247], atol=1e-3
     )

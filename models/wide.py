@@ -1,0 +1,93 @@
+"""The wide (linear) path: a ridge regression over the encoded inputs, inside the joint model.
+
+As in Wide & Deep (Cheng et al. 2016), the encoded tabular inputs and a bag of words of each
+text reach the head through one linear layer beside the deep branches. That layer starts as the
+ridge regression of log price fitted on the training split, its penalty chosen by generalised
+cross-validation (Golub, Heath and Wahba 1979), and the deep head starts at zero: before the
+first step, the joint model *is* that linear model, and training can only add what it misses.
+The fit needs only sums over the rows (X'X, X'y), so it runs over batches of any dataset size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from keras import layers
+
+ALPHAS = tuple(float(a) for a in np.logspace(-3, 4, 29))  # ridge penalties GCV chooses from
+
+
+def text_bag_of_words(name: str, tokens: int, texts: Sequence[str], raw: Any) -> Any:
+    """TF-IDF over the `tokens` most frequent words and word pairs of the training texts, each
+    text's vector scaled to unit length (as scikit-learn's TF-IDF does): unscaled, long texts
+    and rare words dwarf the one-hots, and one ridge penalty cannot suit both."""
+    vectorizer = layers.TextVectorization(
+        max_tokens=tokens, ngrams=2, output_mode="tf_idf", name=f"{name}_tfidf"
+    )
+    vectorizer.adapt(np.asarray(texts, dtype=object))
+    return layers.UnitNormalization(name=f"{name}_tfidf_unit")(vectorizer(raw))
+
+
+@dataclass(frozen=True)
+class RidgeFit:
+    """Coefficients and intercept of log price on the wide features, and the chosen penalty."""
+
+    coef: np.ndarray
+    intercept: float
+    alpha: float
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        return np.asarray(features @ self.coef + self.intercept)
+
+
+class _Moments:
+    """Running sums that determine every ridge fit on centred data: n, Σx, Σy, X'X, X'y, y'y."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.sx: np.ndarray | float = 0.0
+        self.sy = 0.0
+        self.xx: np.ndarray | float = 0.0
+        self.xy: np.ndarray | float = 0.0
+        self.yy = 0.0
+
+    def add(self, x: np.ndarray, y: np.ndarray) -> None:
+        x, y = x.astype("float64"), y.astype("float64")
+        self.n += len(y)
+        self.sx = self.sx + x.sum(axis=0)
+        self.sy += float(y.sum())
+        self.xx = self.xx + x.T @ x
+        self.xy = self.xy + x.T @ y
+        self.yy += float(y @ y)
+
+
+def fit_ridge(batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> RidgeFit:
+    """Ridge regression of y on x with an unpenalised intercept, the penalty chosen by GCV.
+
+    GCV(a) = n·RSS(a) / (n - tr H(a))² needs only the eigenvalues of the centred X'X, so every
+    candidate penalty costs one small matrix product after a single eigendecomposition.
+    """
+    m = _Moments()
+    for x, y in batches:
+        m.add(x, y)
+    mean_x, mean_y = np.asarray(m.sx) / m.n, m.sy / m.n
+    sxx = np.asarray(m.xx) - m.n * np.outer(mean_x, mean_x)
+    sxy = np.asarray(m.xy) - m.n * mean_x * mean_y
+    syy = m.yy - m.n * mean_y**2
+    eigenvalues, vectors = np.linalg.eigh(sxx)
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    projected = vectors.T @ sxy
+    best: tuple[float, float, np.ndarray] | None = None
+    for alpha in ALPHAS:
+        coef = vectors @ (projected / (eigenvalues + alpha))
+        rss = syy - 2 * coef @ sxy + coef @ sxx @ coef
+        dof = 1.0 + float(np.sum(eigenvalues / (eigenvalues + alpha)))  # 1: the intercept
+        score = m.n * max(rss, 0.0) / max(m.n - dof, 1.0) ** 2
+        if best is None or score < best[0]:
+            best = (score, alpha, coef)
+    assert best is not None  # ALPHAS is not empty
+    _, alpha, coef = best
+    return RidgeFit(coef, float(mean_y - mean_x @ coef), alpha)
