@@ -18,12 +18,13 @@ import keras
 import numpy as np
 
 from models.architecture import build_model
+from models.predictions import median_index, quantiles_to_prices
 from models.schema import Schema
 from training.compare import Comparison, Score, late_fusion, modality_schemas
 from training.config import TrainConfig
 from training.metrics import price_metrics
 from training.prepare import Splits
-from training.trainer import fit, predict_prices
+from training.trainer import fit, predict_quantiles
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Ablations:
             keras.utils.set_random_seed(config.seed)
             model = build_model(sub, config.model, splits.train.frame, seed=config.seed)
             self.models.append(Ablation(name, sub, model))
+        self.calibration: dict[str, np.ndarray] = {}  # raw quantiles on the calibration rows
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="ablations")
         self._future: Future[Comparison] | None = None
@@ -94,11 +96,17 @@ class Ablations:
                 break
             start = time.perf_counter()
             fit(each.model, splits.train, splits.val, each.schema, self.config, 0, callbacks=[stop])
-            test_prices = predict_prices(each.model, splits.test, each.schema)
-            val_logs[each.name] = np.log(predict_prices(each.model, splits.val, each.schema)[:, 0])
-            test_logs[each.name] = np.log(test_prices[:, 0])
-            metrics = price_metrics(y_test, *test_prices.T)
-            comparison.scores.append(Score(f"{each.name} only", "ablation", metrics))
+            name, m = f"{each.name} only", median_index(each.model)
+            test = comparison.quantiles[name] = predict_quantiles(
+                each.model, splits.test, each.schema
+            )
+            val_logs[each.name] = predict_quantiles(each.model, splits.val, each.schema)[:, m]
+            test_logs[each.name] = test[:, m]
+            if splits.calibration is not None:
+                cal = predict_quantiles(each.model, splits.calibration, each.schema)
+                self.calibration[name] = cal
+            prices = quantiles_to_prices(test, m)
+            comparison.scores.append(Score(name, "ablation", price_metrics(y_test, *prices.T)))
             if self.progress:
                 minutes = (time.perf_counter() - start) / 60
                 sys.stderr.write(f"{each.name} only: trained in {minutes:.1f} min\n")

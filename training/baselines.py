@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import Ridge
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.schema import FeatureType, Schema
+from models.wide import RidgeFit, fit_ridge
 
 
 def global_median(train: pd.DataFrame, test: pd.DataFrame, schema: Schema) -> np.ndarray:
@@ -27,46 +27,65 @@ def category_median(
 
 
 class LinearBaseline:
-    """Ridge regression of log price on TF-IDF of the texts, one-hots and scaled numbers."""
+    """Ridge regression of log price on TF-IDF of the texts, one-hots and scaled numbers.
 
-    def __init__(self, schema: Schema, alpha: float = 1.0) -> None:
+    It reads the columns as the model's wide path does (categories and integers as one-hots,
+    integers also as values, numbers as values and, when positive, as logs) and picks its
+    penalty the same way, by generalised cross-validation on the training rows; but it is
+    built from scikit-learn's encoders, so it checks the model rather than repeating it.
+    """
+
+    TEXT_FEATURES = 2000  # words and word pairs per text, as the wide path's default
+
+    def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.texts = {
-            f.name: TfidfVectorizer(ngram_range=(1, 2), min_df=2)
+            f.name: TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.TEXT_FEATURES)
             for f in schema.of_type(FeatureType.TEXT)
         }
         self.categorical = [
             f.name for f in schema.features if f.type in (FeatureType.CATEGORY, FeatureType.INTEGER)
         ]
-        self.numbers = [f.name for f in schema.of_type(FeatureType.NUMBER)]
+        numeric = (FeatureType.INTEGER, FeatureType.NUMBER)
+        self.numbers = [f.name for f in schema.features if f.type in numeric]
+        self.logs = [
+            f.name for f in schema.of_type(FeatureType.NUMBER) if f.min is not None and f.min > 0
+        ]
         self.onehot = OneHotEncoder(handle_unknown="ignore")
         self.scaler = StandardScaler()
-        self.ridge = Ridge(alpha=alpha)
+        self.ridge: RidgeFit | None = None
 
     def fit(self, train: pd.DataFrame) -> LinearBaseline:
         for name, vectorizer in self.texts.items():
             vectorizer.fit(train[name].astype(str))
         if self.categorical:
             self.onehot.fit(train[self.categorical].astype(str))
-        if self.numbers:
-            self.scaler.fit(train[self.numbers].to_numpy(dtype="float64"))
-        self.ridge.fit(
-            self._matrix(train), np.log(train[self.schema.target].to_numpy(dtype="float64"))
-        )
+        if self.numbers or self.logs:
+            self.scaler.fit(self._numeric(train))
+        matrix = self._matrix(train)
+        y = np.log(train[self.schema.target].to_numpy(dtype="float64"))
+        rows = range(0, matrix.shape[0], _CHUNK)
+        self.ridge = fit_ridge((matrix[i : i + _CHUNK].toarray(), y[i : i + _CHUNK]) for i in rows)
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted prices."""
-        return np.asarray(np.exp(self.ridge.predict(self._matrix(frame))))
+        if self.ridge is None:
+            raise RuntimeError("LinearBaseline.predict needs fit() first")
+        return np.asarray(np.exp(self._matrix(frame) @ self.ridge.coef + self.ridge.intercept))
+
+    def _numeric(self, frame: pd.DataFrame) -> np.ndarray:
+        values = frame[self.numbers].to_numpy(dtype="float64")
+        logs = np.log(np.clip(frame[self.logs].to_numpy(dtype="float64"), 1e-30, None))
+        return np.hstack([values, logs])
 
     def _matrix(self, frame: pd.DataFrame) -> sparse.csr_matrix:
         blocks = [v.transform(frame[name].astype(str)) for name, v in self.texts.items()]
         if self.categorical:
             blocks.append(self.onehot.transform(frame[self.categorical].astype(str)))
-        if self.numbers:
-            blocks.append(
-                sparse.csr_matrix(
-                    self.scaler.transform(frame[self.numbers].to_numpy(dtype="float64"))
-                )
-            )
+        if self.numbers or self.logs:
+            blocks.append(sparse.csr_matrix(self.scaler.transform(self._numeric(frame))))
         return sparse.hstack(blocks).tocsr()
+
+
+_CHUNK = 2048  # rows densified at a time while summing X'X

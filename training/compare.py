@@ -18,33 +18,42 @@ from training.baselines import LinearBaseline, category_median, global_median
 from training.metrics import price_metrics
 from training.prepare import Splits
 
+JOINT = "joint model"
+LINEAR = "linear (TF-IDF + one-hot)"
 METRIC_COLUMNS = ("rmsle", "mae", "mape", "mdape", "r2", "coverage", "range_width")
 
 
 @dataclass
 class Score:
-    """One model's test metrics, and what kind of contender it is."""
+    """One model's test metrics (means over folds, with their spread, when cross-validated)."""
 
     name: str
     kind: str
     metrics: dict[str, float]
-    notes: str = ""
+    spread: dict[str, float] = field(default_factory=dict)  # standard deviation over folds
 
 
 @dataclass
 class Comparison:
-    """All contenders on the same test split, plus the fitted late-fusion weights."""
+    """All contenders on the same test rows, plus the fitted late-fusion weights.
+
+    `quantiles` keeps the test log-price quantiles of each contender that predicts a range, so
+    a cross-validation can calibrate each fold's range on the other folds (`training.crossval`).
+    """
 
     scores: list[Score] = field(default_factory=list)
     fusion_weights: dict[str, float] = field(default_factory=dict)
+    quantiles: dict[str, np.ndarray] = field(default_factory=dict)
 
     def table(self) -> str:
-        """A Markdown table, best RMSLE first."""
+        """A Markdown table, best RMSLE first; `mean ± sd` cells when cross-validated."""
         head = "| model | kind | " + " | ".join(METRIC_COLUMNS) + " |"
         rule = "| --- | --- |" + " ---: |" * len(METRIC_COLUMNS)
         lines = [head, rule]
         for s in sorted(self.scores, key=lambda s: s.metrics["rmsle"]):
-            cells = [_cell(name, s.metrics.get(name)) for name in METRIC_COLUMNS]
+            cells = [
+                _cell(name, s.metrics.get(name), s.spread.get(name)) for name in METRIC_COLUMNS
+            ]
             lines.append(f"| {s.name} | {s.kind} | " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
@@ -52,14 +61,43 @@ class Comparison:
         return next(s for s in self.scores if s.name == name)
 
 
-def _cell(name: str, value: float | None) -> str:
+def _cell(name: str, value: float | None, spread: float | None = None) -> str:
     if value is None:
         return "n/a"
+    text = _number(name, value)
+    return text if spread is None else f"{text} ± {_number(name, spread)}"
+
+
+def _number(name: str, value: float) -> str:
     if name in ("mape", "mdape"):
         return f"{value:.2f}%"
     if name == "mae":
         return f"{value:,.2f}"
     return f"{value:.4f}"
+
+
+def fold_table(folds: list[Comparison], metric: str = "rmsle") -> str:
+    """One row per contender, one column per fold: every fold's figure, not only their mean."""
+    names = [s.name for s in sorted(folds[0].scores, key=lambda s: s.metrics["rmsle"])]
+    head = f"| {metric} | " + " | ".join(f"fold {i + 1}" for i in range(len(folds))) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(folds)]
+    for name in names:
+        cells = [_number(metric, fold.get(name).metrics[metric]) for fold in folds]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mean_over_folds(folds: list[Comparison]) -> Comparison:
+    """Each contender's mean metrics over the folds, with their standard deviation."""
+    scores = []
+    for first in folds[0].scores:
+        each = [fold.get(first.name).metrics for fold in folds]
+        keys = [k for k in first.metrics if all(k in m for m in each)]
+        values = {k: np.array([m[k] for m in each]) for k in keys}
+        mean = {k: float(v.mean()) for k, v in values.items()}
+        spread = {k: float(v.std(ddof=1)) for k, v in values.items()}
+        scores.append(Score(first.name, first.kind, mean, spread))
+    return Comparison(scores)
 
 
 def modality_schemas(schema: Schema) -> dict[str, Schema]:
@@ -77,7 +115,7 @@ def modality_schemas(schema: Schema) -> dict[str, Schema]:
 
 
 def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
-    """Global median, per-category median, and the TF-IDF linear model."""
+    """Global median, per-category median, and the linear model."""
     train, test = splits.train.frame, splits.test.frame
     y = test[schema.target]
     scores = [
@@ -87,9 +125,7 @@ def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
         prices = category_median(train, test, schema, feature.name)
         scores.append(Score(f"median per {feature.name}", "baseline", price_metrics(y, prices)))
     linear = LinearBaseline(schema).fit(train)
-    scores.append(
-        Score("linear (TF-IDF + one-hot)", "baseline", price_metrics(y, linear.predict(test)))
-    )
+    scores.append(Score(LINEAR, "baseline", price_metrics(y, linear.predict(test))))
     return scores
 
 

@@ -26,7 +26,23 @@ class TrainConfig(BaseModel):
     model: ModelConfig = Field(default_factory=ModelConfig, description="Model architecture.")
     seed: int = Field(default=42, ge=0, description="Seed for splits, weights and shuffling.")
     test_fraction: float = Field(default=0.15, gt=0, lt=0.5, description="Share held for test.")
-    val_fraction: float = Field(default=0.15, gt=0, lt=0.5, description="Share for validation.")
+    val_fraction: float = Field(
+        default=0.075, gt=0, lt=0.5, description="Share for validation (early stopping)."
+    )
+    calibration_fraction: float = Field(
+        default=0.075,
+        gt=0,
+        lt=0.5,
+        description="Share held out from training and early stopping to calibrate the price "
+        "range (conformal). Cross-validated runs calibrate on their folds' test rows instead.",
+    )
+    cv_below_rows: int = Field(
+        default=2000,
+        ge=0,
+        description="Datasets with fewer usable rows are judged by k-fold cross-validation "
+        "instead of one split, and the registered model is fitted on all of them (0: never).",
+    )
+    cv_folds: int = Field(default=5, ge=2, le=20, description="Folds of the cross-validation.")
     epochs: int = Field(default=30, ge=1, le=1000, description="Most epochs to train.")
     batch_size: int = Field(default=64, ge=1, le=4096, description="Examples per step.")
     learning_rate: float = Field(default=2e-3, gt=0, le=1, description="Starting learning rate.")

@@ -74,8 +74,11 @@ def import_houses(
     from training.houses import import_houses as run_import
 
     try:
-        count = run_import(source, folder, min_zipcode_houses)
+        result = run_import(source, folder, min_zipcode_houses)
     except HousesImportError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"imported {count} houses into {folder}")
+    for line in [*result.skipped, *result.notes]:
+        typer.echo(line, err=True)
+    skipped = f" ({len(result.skipped)} lines skipped)" if result.skipped else ""
+    typer.echo(f"imported {result.houses} houses into {folder}{skipped}")

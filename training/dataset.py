@@ -7,6 +7,7 @@ silently dropped; the usable rows come back typed, in file order.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -80,6 +81,11 @@ class Dataset:
     schema: Schema
     frame: pd.DataFrame
     report: DatasetReport
+
+    def fingerprint(self) -> str:
+        """A short hash of the schema and the usable rows: the same data gives the same print."""
+        rows = pd.util.hash_pandas_object(self.frame, index=False).to_numpy().tobytes()
+        return hashlib.sha256(self.schema.to_yaml().encode() + rows).hexdigest()[:16]
 
 
 def listings_path(folder: Path) -> Path:

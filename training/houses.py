@@ -11,9 +11,11 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.schema import Feature, FeatureType, Schema
+from models.validation import parse_price, parse_value
 
 INFO_FILE = "HousesInfo.txt"
 ROOMS = ("bathroom", "bedroom", "frontal", "kitchen")
@@ -24,24 +26,32 @@ class HousesImportError(ValueError):
 
 
 def houses_schema() -> Schema:
-    """Zipcode as a category, room counts as integers, area as a number, one photo per room.
+    """Zipcode as a category, bedrooms as an integer, bathrooms and area as numbers, four photos.
 
-    Bathrooms are given as 2.5 and the like (a half bath has no shower); an integer one-hot
-    cannot hold halves, so the count is split into full and half bathrooms, losing nothing.
+    Bathrooms come as 2.5, 3.25 and the like (US listings count a half bath as 0.5 and a
+    quarter or three-quarter bath as 0.25 or 0.75); a number keeps every one as written.
     """
     rooms = tuple(Feature(name=f"photo_{room}", type=FeatureType.IMAGE) for room in ROOMS)
     return Schema(
         features=(
             Feature(name="zipcode", type=FeatureType.CATEGORY, max_chars=10),
             Feature(name="bedrooms", type=FeatureType.INTEGER, min=0, max=20),
-            Feature(name="bathrooms", type=FeatureType.INTEGER, min=0, max=20),
-            Feature(name="half_bathrooms", type=FeatureType.INTEGER, min=0, max=5),
+            Feature(name="bathrooms", type=FeatureType.NUMBER, min=0, max=20),
             Feature(name="area", type=FeatureType.NUMBER, min=1, max=100_000),
             *rooms,
         ),
         target="price",
         id_column="id",
     )
+
+
+@dataclass
+class HousesImport:
+    """How many houses were written, each source line left out and why, and odd values kept."""
+
+    houses: int = 0
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def find_info_file(source: Path) -> Path:
@@ -55,73 +65,67 @@ def find_info_file(source: Path) -> Path:
     return nested[0]
 
 
-def import_houses(source: Path, target: Path, min_zipcode_houses: int = 0) -> int:
-    """Convert the Houses dataset at `source` into a dataset folder; returns the house count.
+def import_houses(source: Path, target: Path, min_zipcode_houses: int = 0) -> HousesImport:
+    """Convert the Houses dataset at `source` into a dataset folder.
 
-    `min_zipcode_houses` drops houses whose zipcode has fewer houses than that, as the
-    published reference protocol does (25); the default keeps every house.
+    A line that cannot be read (too few fields, a value its feature refuses) is reported by its
+    line number and skipped; the import fails only when no line is usable. `min_zipcode_houses`
+    drops houses whose zipcode has fewer houses than that, as the published reference protocol
+    does (25); the default keeps every house.
     """
     info = find_info_file(source)
     if target.exists() and any(target.iterdir()):
         raise HousesImportError(f"{target}: folder is not empty; choose a new folder")
-    (target / "photos").mkdir(parents=True, exist_ok=True)
     schema = houses_schema()
+    result = HousesImport()
+    rows: list[dict[str, str]] = []
+    for number, line in _lines(info):
+        try:
+            rows.append(_parse(number, line, schema))
+        except ValueError as exc:  # FieldError names the field
+            result.skipped.append(f"{INFO_FILE} line {number}: {exc}; skipped")
+            continue
+        if float(rows[-1]["bathrooms"]) % 0.5:
+            bathrooms = rows[-1]["bathrooms"]
+            result.notes.append(f"{INFO_FILE} line {number}: bathrooms {bathrooms} kept as written")
+    if not rows:
+        raise HousesImportError(f"{info}: no usable line ({len(result.skipped)} skipped)")
+    counts = Counter(row["zipcode"] for row in rows)
+    keep = [row for row in rows if counts[row["zipcode"]] >= min_zipcode_houses]
+    (target / "photos").mkdir(parents=True, exist_ok=True)
     schema.save(target)
-    lines = _lines(info)
-    counts = Counter(_zipcode(line) for _, line in lines)
-    keep = [(n, line) for n, line in lines if counts[_zipcode(line)] >= min_zipcode_houses]
-    rows = [_convert(number, line, info.parent, target) for number, line in keep]
+    for row in keep:
+        for room in ROOMS:
+            row[f"photo_{room}"] = _copy_photo(info.parent / f"{row['line']}_{room}.jpg", target)
     columns = [schema.id_column or "id"] + [f.name for f in schema.features] + [schema.target]
     with (target / "listings.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(
+            handle, fieldnames=columns, lineterminator="\n", extrasaction="ignore"
+        )
         writer.writeheader()
-        writer.writerows(rows)
-    return len(rows)
+        writer.writerows(keep)
+    result.houses = len(keep)
+    return result
 
 
 def _lines(info: Path) -> list[tuple[int, str]]:
-    lines = info.read_text(encoding="utf-8").splitlines()
+    lines = info.read_text(encoding="utf-8", errors="replace").splitlines()
     return [(n, line) for n, line in enumerate(lines, start=1) if line.strip()]
 
 
-def _zipcode(line: str) -> str:
+def _parse(number: int, line: str, schema: Schema) -> dict[str, str]:
+    """One house line → one listing row (photos added later); ValueError says what is wrong."""
     parts = line.split()
-    return parts[3] if len(parts) == 5 else ""
+    if len(parts) != len(_FIELDS):
+        raise ValueError(f"expected {len(_FIELDS)} fields, found {len(parts)}")
+    values = dict(zip(_FIELDS, parts, strict=True))
+    for name in ("bedrooms", "bathrooms", "area", "zipcode"):
+        parse_value(schema.feature(name), values[name])
+    parse_price(schema.target, values["price"])
+    return {"id": f"H{number:04d}", "line": str(number), **values}
 
 
-def _convert(number: int, line: str, source: Path, target: Path) -> dict[str, str]:
-    """One house line → one listing row, copying its photos (a missing one stays empty)."""
-    parts = line.split()
-    if len(parts) != 5:
-        raise HousesImportError(f"{INFO_FILE} line {number}: expected 5 fields, found {len(parts)}")
-    bedrooms, bathrooms, area, zipcode, price = parts
-    full, half = _split_bathrooms(number, bathrooms)
-    row = {
-        "id": f"H{number:04d}",
-        "zipcode": zipcode,
-        "bedrooms": bedrooms,
-        "bathrooms": str(full),
-        "half_bathrooms": str(half),
-        "area": area,
-        "price": price,
-    }
-    for room in ROOMS:
-        row[f"photo_{room}"] = _copy_photo(source / f"{number}_{room}.jpg", target)
-    return row
-
-
-def _split_bathrooms(number: int, value: str) -> tuple[int, int]:
-    try:
-        doubled = float(value) * 2
-    except ValueError:
-        raise HousesImportError(
-            f"{INFO_FILE} line {number}: bathrooms {value!r} is not a number"
-        ) from None
-    if not doubled.is_integer():
-        raise HousesImportError(
-            f"{INFO_FILE} line {number}: bathrooms {value!r} is not a multiple of 0.5"
-        )
-    return int(doubled) // 2, int(doubled) % 2
+_FIELDS = ("bedrooms", "bathrooms", "area", "zipcode", "price")  # order in HousesInfo.txt
 
 
 def _copy_photo(source: Path, target: Path) -> str:

@@ -1,4 +1,4 @@
-"""Splits and the tf.data input pipeline: each photo decoded once, kept in memory, prefetched."""
+"""Splits (one holdout, or k folds) and the tf.data input pipeline: each photo decoded once."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, train_test_split
 
 from models.inputs import decode_photos, model_inputs
 from models.schema import FeatureType, Schema
@@ -38,25 +38,36 @@ class Split:
 
 @dataclass
 class Splits:
-    """Train, validation and test splits of one dataset."""
+    """Train, validation and test splits of one dataset, and the rows that calibrate the range.
+
+    `calibration` is None in a fold of a cross-validation, whose calibration comes from the
+    other folds' test rows (`training.crossval`).
+    """
 
     train: Split
     val: Split
     test: Split
+    calibration: Split | None = None
 
 
-def split_indices(n: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffled train / validation / test row positions, fixed by the config's seed."""
-    rest, test = train_test_split(
-        np.arange(n), test_size=config.test_fraction, random_state=config.seed
-    )
-    val_share = config.val_fraction / (1 - config.test_fraction)
-    train, val = train_test_split(rest, test_size=val_share, random_state=config.seed + 1)
-    return np.sort(train), np.sort(val), np.sort(test)
+@dataclass
+class Decoded:
+    """Every usable row of a dataset with its photos decoded once: what the splits are cut from."""
+
+    frame: pd.DataFrame
+    photos: dict[str, np.ndarray]
+
+    def take(self, rows: np.ndarray) -> Split:
+        """The split made of the rows at positions `rows`."""
+        frame = self.frame.iloc[rows].reset_index(drop=True)
+        return Split(frame, {name: images[rows] for name, images in self.photos.items()})
+
+    def __len__(self) -> int:
+        return len(self.frame)
 
 
-def prepare_splits(dataset: Dataset, config: TrainConfig, progress: bool = True) -> Splits:
-    """Decode every photo once (in threads, through the one decode path) and split the rows."""
+def decode_dataset(dataset: Dataset, config: TrainConfig, progress: bool = True) -> Decoded:
+    """Decode every photo once, in threads, through the one decode path."""
     frame = dataset.frame.reset_index(drop=True)
     size = config.model.photo.image_size
     photos: dict[str, np.ndarray] = {}
@@ -73,11 +84,65 @@ def prepare_splits(dataset: Dataset, config: TrainConfig, progress: bool = True)
         if failed:  # the reader already decoded every photo; a failure now means a changed file
             raise RuntimeError(f"{len(failed)} photos failed to decode after validation")
         photos[feature.name] = images
-    parts = [
-        Split(frame.iloc[idx].reset_index(drop=True), {k: v[idx] for k, v in photos.items()})
-        for idx in split_indices(len(frame), config)
-    ]
+    return Decoded(frame, photos)
+
+
+def split_indices(n: int, config: TrainConfig) -> tuple[np.ndarray, ...]:
+    """Shuffled train / validation / calibration / test row positions, fixed by the seed.
+
+    Validation and calibration are cut from one held-out share, so the training rows are those
+    of a split with `val_fraction + calibration_fraction` for validation alone.
+    """
+    rest, test = train_test_split(
+        np.arange(n), test_size=config.test_fraction, random_state=config.seed
+    )
+    held = config.val_fraction + config.calibration_fraction
+    train, held_out = train_test_split(
+        rest, test_size=held / (1 - config.test_fraction), random_state=config.seed + 1
+    )
+    val, calibration = train_test_split(
+        held_out, test_size=config.calibration_fraction / held, random_state=config.seed + 2
+    )
+    return tuple(np.sort(part) for part in (train, val, calibration, test))
+
+
+def fold_indices(n: int, config: TrainConfig) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Train / validation / test positions of each fold; the test folds cover every row once."""
+    folds = KFold(config.cv_folds, shuffle=True, random_state=config.seed)
+    out = []
+    share = _cv_val_share(config) / (1 - 1 / config.cv_folds)
+    for rest, test in folds.split(np.arange(n)):
+        train, val = _train_val(rest, share, config.seed)
+        out.append((train, val, np.sort(test)))
+    return out
+
+
+def final_indices(n: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Train and validation positions over every row: the fit that a cross-validated run keeps."""
+    return _train_val(np.arange(n), _cv_val_share(config), config.seed)
+
+
+def _cv_val_share(config: TrainConfig) -> float:
+    """A cross-validation calibrates on its test folds: its calibration share goes to validation,
+    so a fold trains on as many rows as a holdout would."""
+    return config.val_fraction + config.calibration_fraction
+
+
+def _train_val(rows: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    train, val = train_test_split(rows, test_size=share, random_state=seed + 1)
+    return np.sort(train), np.sort(val)
+
+
+def holdout_splits(decoded: Decoded, config: TrainConfig) -> Splits:
+    """The one split of a run on a large dataset."""
+    train, val, calibration, test = split_indices(len(decoded), config)
+    parts = (decoded.take(rows) for rows in (train, val, test, calibration))
     return Splits(*parts)
+
+
+def prepare_splits(dataset: Dataset, config: TrainConfig, progress: bool = True) -> Splits:
+    """Decode every photo once and cut the holdout split."""
+    return holdout_splits(decode_dataset(dataset, config, progress), config)
 
 
 def tf_dataset(

@@ -7,36 +7,69 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from training.compare import JOINT, LINEAR
+
 if TYPE_CHECKING:
     from training.config import TrainConfig
     from training.pipeline import TrainResult
 
 
-def write_report(path: Path, folder: Path, config: TrainConfig, result: TrainResult) -> None:
-    """One run's section: data, noise floor, the comparison table and the champion decision."""
-    lines = [f"### {folder.name}", ""]
+def headline(folder: Path, result: TrainResult) -> str:
+    """One line: the joint model's test RMSLE beside the noise floor and the linear baseline."""
+    joint = result.comparison.get(JOINT)
+    rmsle = joint.metrics["rmsle"]
+    judged = "test" if result.protocol == "holdout" else f"{result.protocol}, mean"
+    parts = [f"joint model RMSLE {rmsle:.4f} ({judged})"]
+    floor = noise_floor(folder)
+    if floor is not None:
+        parts.append(f"noise floor {floor:.4f} ({rmsle / floor:.2f}x)")
+    linear = next((s for s in result.comparison.scores if s.name == LINEAR), None)
+    if linear is not None:
+        parts.append(f"linear baseline {linear.metrics['rmsle']:.4f}")
+    if "coverage" in joint.metrics:
+        parts.append(f"80% range covers {100 * joint.metrics['coverage']:.1f}%")
+    return "; ".join(parts)
+
+
+def noise_floor(folder: Path) -> float | None:
+    """The generator's noise floor RMSLE of a synthetic dataset, None for other data."""
     info = folder / "dataset.json"
-    if info.is_file():
-        meta = json.loads(info.read_text(encoding="utf-8"))
-        floor = float(meta["noise_floor_rmsle"])
-        joint = result.metrics["rmsle"]
+    if not info.is_file():
+        return None
+    return float(json.loads(info.read_text(encoding="utf-8"))["noise_floor_rmsle"])
+
+
+def write_report(path: Path, folder: Path, config: TrainConfig, result: TrainResult) -> None:
+    """One run's section: protocol, noise floor, the comparison (and every fold), the decision."""
+    from training.pipeline import comparison_text
+
+    lines = [f"### {folder.name}", "", f"**{headline(folder, result)}.**", ""]
+    if result.folds:
         lines += [
-            f"Noise floor RMSLE (generator): **{floor:.4f}**; joint model test RMSLE "
-            f"**{joint:.4f}** = **{joint / floor:.3f}x** the floor.",
+            f"Judged by {result.protocol} ({len(result.folds)} test folds covering every row "
+            "once); cells are the mean ± the standard deviation over folds, and the tables "
+            "after the first list every fold.",
             "",
         ]
-    lines += [result.comparison.table(), ""]
+    lines += [comparison_text(result.comparison, result.folds), ""]
+    joint = result.comparison.get(JOINT).metrics
+    if "coverage_uncalibrated" in joint:
+        lines += [
+            "Range calibration (conformal, on held-out rows): the 80% range covered "
+            f"{100 * joint['coverage_uncalibrated']:.1f}% of test prices before, mean width "
+            f"{joint['range_width_uncalibrated']:.3f} of the price; "
+            f"{100 * joint['coverage']:.1f}% after, width {joint['range_width']:.3f}.",
+            "",
+        ]
     if result.comparison.fusion_weights:
         weights = ", ".join(f"{k} {v:.2f}" for k, v in result.comparison.fusion_weights.items())
         lines += [f"Late-fusion weights fitted on validation: {weights}.", ""]
-    beside = any(s.kind == "ablation" for s in result.comparison.scores)
     lines += [
-        f"The joint model trained in {result.fit_seconds / 60:.1f} minutes"
-        f"{', the ablations training beside it' if beside else ''}; the whole run "
-        f"(joint model, ablations, baselines, logging) took {result.seconds / 60:.1f}. "
-        f"Epochs at most {config.epochs}, batch {config.batch_size}, seed {config.seed}; "
-        f"run `{result.run_id}`, registered version {result.registered_version}; "
-        f"champion: {result.champion_reason}.",
+        f"The registered model trained in {result.fit_seconds / 60:.1f} minutes; the whole run "
+        f"(every contender, {'every fold, ' if result.folds else ''}logging) took "
+        f"{result.seconds / 60:.1f}. Epochs at most {config.epochs}, batch "
+        f"{config.batch_size}, seed {config.seed}; run `{result.run_id}`, registered version "
+        f"{result.registered_version}; champion: {result.champion_reason}.",
         "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT, AppraiserModel
 from models.schema import FeatureType, Schema
 
 CHAMPION = "champion"
+FINGERPRINT = "data.fingerprint"  # run param: hash of the schema and the usable rows
+PROTOCOL = "evaluation"  # run tag: holdout, or k-fold cross-validation
 LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
 _COLUMN_TYPES = {
@@ -91,21 +94,43 @@ def champion_version(name: str) -> str | None:
         return None
 
 
+def recorded_score(model_uri: str, fingerprint: str, protocol: str) -> float | None:
+    """A model's logged test RMSLE, if its run judged it the same way on the same data."""
+    client = MlflowClient()
+    _, name, version = model_uri.split("/", 2)
+    run_id = client.get_model_version(name, version).run_id
+    if not run_id:
+        return None
+    run = client.get_run(run_id)
+    same = (
+        run.data.params.get(FINGERPRINT) == fingerprint and run.data.tags.get(PROTOCOL) == protocol
+    )
+    value = run.data.metrics.get("test.rmsle")
+    return float(value) if same and value is not None else None
+
+
 def promote_if_better(
     name: str, version: str, rmsle: float, score_champion: Callable[[str], float | None]
 ) -> tuple[bool, str]:
     """Move the alias to `version` only if it beats the champion on the same test data.
 
-    `score_champion(uri)` scores the current champion on this run's test split, or returns None
-    when it cannot (a different schema): then the alias stays where it is.
+    `score_champion(uri)` gives the current champion's test RMSLE on this run's test rows (or
+    its recorded cross-validated figure on the same data), or None when no fair comparison
+    exists (another schema, other data): then the alias stays where it is. A model whose figure
+    is not a finite number never becomes champion.
     """
+    if not math.isfinite(rmsle):
+        return False, f"test RMSLE is {rmsle}; version {version} cannot become champion"
     current = champion_version(name)
     if current is None:
         reason = f"no champion yet; version {version} (test RMSLE {rmsle:.4f}) becomes champion"
     else:
         theirs = score_champion(f"models:/{name}/{current}")
         if theirs is None:
-            return False, f"champion v{current} has a different schema; alias not moved"
+            return False, (
+                f"champion v{current} was judged on other data, by another protocol or with "
+                "another schema; alias not moved"
+            )
         if rmsle >= theirs:
             return False, (
                 f"test RMSLE {rmsle:.4f} does not beat champion v{current} ({theirs:.4f}) "

@@ -36,15 +36,17 @@ def train(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     from training.dataset import DatasetError
+    from training.pipeline import comparison_text
     from training.pipeline import train as run_training
-    from training.report import write_report
+    from training.report import headline, write_report
 
     try:
         result = run_training(folder, cfg, verbose=0 if quiet else 2)
     except DatasetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(result.comparison.table(), err=True)
+    typer.echo(comparison_text(result.comparison, result.folds), err=True)
+    typer.echo(headline(folder, result), err=True)
     typer.echo(f"champion: {result.champion_reason}", err=True)
     if report:
         write_report(report, folder, cfg, result)
