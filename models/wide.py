@@ -28,7 +28,10 @@ def text_bag_of_words(name: str, tokens: int, texts: Sequence[str], raw: Any) ->
         max_tokens=tokens, ngrams=2, output_mode="tf_idf", name=f"{name}_tfidf"
     )
     vectorizer.adapt(np.asarray(texts, dtype=object))
-    return layers.UnitNormalization(name=f"{name}_tfidf_unit")(vectorizer(raw))
+    # float32 under mixed precision too: float16 rounds the norm's epsilon to zero, so an
+    # empty text would be 0/0.
+    unit = layers.UnitNormalization(name=f"{name}_tfidf_unit", dtype="float32")
+    return unit(vectorizer(raw))
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,9 @@ def _number(name: str, value: float) -> str:
 
 
 def fold_table(folds: list[Comparison], metric: str = "rmsle") -> str:
-    """One row per contender, one column per fold: every fold's figure, not only their mean."""
-    names = [s.name for s in sorted(folds[0].scores, key=lambda s: s.metrics["rmsle"])]
+    """One row per contender that has `metric`, one column per fold: every fold's figure."""
+    ranked = sorted(folds[0].scores, key=lambda s: s.metrics["rmsle"])
+    names = [s.name for s in ranked if metric in s.metrics]
     head = f"| {metric} | " + " | ".join(f"fold {i + 1}" for i in range(len(folds))) + " |"
     lines = [head, "| --- |" + " ---: |" * len(folds)]
     for name in names:

@@ -137,9 +137,9 @@ def _log_run(dataset: Dataset, config: TrainConfig, judged: Evaluation) -> None:
 
 
 def comparison_text(comparison: Comparison, folds: list[Comparison]) -> str:
-    """The comparison table, and with folds, every fold's RMSLE and MAPE per contender."""
+    """The comparison table, and with folds, every fold's RMSLE, MAPE and range coverage."""
     parts = [comparison.table()]
-    for metric in ("rmsle", "mape") if folds else ():
+    for metric in ("rmsle", "mape", "coverage") if folds else ():
         parts += ["", fold_table(folds, metric)]
     return "\n".join(parts) + "\n"
 
