@@ -1,62 +1,53 @@
-"""API key access: when APPRAISER_API_KEY is set, /v1/* needs it in the X-API-Key header.
+"""API key access: when APPRAISER_API_KEY is set, every /v1 route needs it in the X-API-Key header.
 
-The check is ASGI middleware rather than a FastAPI dependency so that it guards every route
-under the prefix, including the predict routes, which skip FastAPI's dependency solving
-(service.routes.plain).
+The check runs after the router has matched a route, never on the raw path, so it holds under
+any prefix the app is served at (a proxy's root path, a mount in another app). FastAPI routes
+take it as a dependency of their router; the predict routes, plain Starlette routes, call it
+first (`ApiKeyCheck.check`).
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated
 
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.middleware import header, reject
+from service.errors import ApiError, api_error
 
 API_KEY_HEADER = "X-API-Key"
-GUARDED_PREFIX = "/v1/"
-SCHEME = "APIKeyHeader"
-_HEADER = API_KEY_HEADER.lower().encode("latin-1")
+KEY_HEADER = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="Needed only when the service runs with APPRAISER_API_KEY set.",
+)
 
 
-class ApiKeyMiddleware:
-    """Answer 401 to requests under /v1/ without the right key, before their body is read."""
+class ApiKeyCheck:
+    """The one key check: a FastAPI dependency, and a wrapper for plain endpoints."""
 
-    def __init__(self, app: ASGIApp, key: SecretStr | None) -> None:
-        self.app = app
-        self.expected = None if key is None else key.get_secret_value().encode("utf-8")
+    def __init__(self, key: SecretStr | None) -> None:
+        self._expected = None if key is None else key.get_secret_value().encode("utf-8")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.expected is None or scope["type"] != "http" or not _guarded(scope["path"]):
-            await self.app(scope, receive, send)
+    async def __call__(self, sent: Annotated[str | None, Security(KEY_HEADER)]) -> None:
+        """401 unless `sent` is the configured key; nothing to check when none is set."""
+        if self._expected is None:
             return
-        sent = header(scope, _HEADER)
-        # Constant-time comparison: response timing must not reveal how much of a guess was right.
-        if sent is not None and secrets.compare_digest(sent, self.expected):
-            await self.app(scope, receive, send)
-            return
-        msg = f"missing or wrong {API_KEY_HEADER} header"
-        where = ["header", API_KEY_HEADER]
-        challenge = (b"www-authenticate", API_KEY_HEADER.encode("latin-1"))
-        await reject(send, 401, msg, "unauthorized", loc=where, headers=[challenge])
+        # Constant time: response timing must not reveal how much of a guess was right.
+        # Starlette decodes header values as latin-1, so this gives back the bytes sent.
+        if sent is None or not secrets.compare_digest(sent.encode("latin-1"), self._expected):
+            raise unauthorized()
+
+    async def check(self, request: Request) -> None:
+        """The same check for a plain Starlette endpoint, before it reads the body."""
+        await self(request.headers.get(API_KEY_HEADER))
 
 
-def declare_api_key(doc: dict[str, Any]) -> None:
-    """Add the key header to an OpenAPI document: its scheme, required by every /v1/ operation."""
-    schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
-    schemes[SCHEME] = {
-        "type": "apiKey",
-        "in": "header",
-        "name": API_KEY_HEADER,
-        "description": "Needed only when the service runs with APPRAISER_API_KEY set.",
-    }
-    for path, operations in doc.get("paths", {}).items():
-        if _guarded(path):
-            for operation in operations.values():
-                operation["security"] = [{SCHEME: []}]
-
-
-def _guarded(path: str) -> bool:
-    return path.startswith(GUARDED_PREFIX)
+def unauthorized() -> ApiError:
+    """401 naming the header, with the challenge; the connection closes (the body is unread)."""
+    msg = f"missing or wrong {API_KEY_HEADER} header"
+    error = api_error(401, msg, "unauthorized", ("header", API_KEY_HEADER))
+    error.headers = {"WWW-Authenticate": API_KEY_HEADER, "Connection": "close"}
+    return error
