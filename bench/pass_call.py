@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds; best kept.")
     args = parser.parse_args()
 
+    from models.inputs import batch_inputs
     from service.loading import load_predictor
     from service.settings import Settings
 
@@ -66,7 +67,7 @@ def main() -> None:
     ways = {"tf.function": predictor._pass, "concrete": predictor._compiled}
 
     def tensors_of(size: int) -> Any:
-        return predictor._tensors(rows[:size], size)
+        return batch_inputs(predictor.schema, rows[:size], predictor.photo_sizes, size)
 
     sys.stdout.write(table(ways, tensors_of, args.rounds))
 

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from service.listing import PreparedListing
+from models.inputs import PreparedListing
 from service.metrics import ServiceMetrics
 from service.predictor import PriceEstimate, PricePredictor
 

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from service.batcher import MicroBatcher, QueueFullError
-from service.bodies import FORM, JSON, read_batch, read_listing, validate_listing
+from service.bodies import FORM, JSON, check_listing, read_batch, read_listing
 from service.deps import serving
 from service.errors import ERROR_RESPONSES, ApiError, api_error, from_input
 from service.listing import InputError
@@ -127,7 +127,7 @@ async def _entry(batcher: MicroBatcher, data: Any, index: int) -> Prediction | L
     """One batch entry: its prediction, or the error this listing alone would have got."""
     loc = ("body", "listings", index)
     try:
-        listing = validate_listing(batcher.predictor.schema, data, loc)
+        listing = check_listing(batcher.predictor.schema, data, loc)
         estimate = await batcher.predict(listing)
     except ApiError as exc:
         return ListingFailure(error=exc.as_listing_error())
@@ -147,4 +147,5 @@ def _prediction(estimate: PriceEstimate, info: ModelInfo) -> Prediction:
 
 
 def _json(answer: BaseModel) -> Response:
-    return Response(answer.model_dump_json(), media_type="application/json")
+    # exclude_none: an error entry has the shape of an error answer (no null `ctx`)
+    return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")

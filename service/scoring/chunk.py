@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from service.listing import InputError, PreparedListing
+from models.inputs import PreparedListing
+from service.listing import InputError
 from service.predictor import Predictor, PriceEstimate
 from service.scoring.output import output_columns
 from service.scoring.source import keys, records

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from service.listing import InputError, PreparedListing
+from models.inputs import PreparedListing
+from service.listing import InputError
 from service.predictor import Predictor
 from service.scoring.chunk import finish_chunk, prepare_chunk
 from service.scoring.errors import ScoringError

@@ -18,8 +18,9 @@ from typing import Any
 
 from PIL import Image
 
+from models.inputs import PreparedListing
 from models.schema import Feature, FeatureType, Schema
-from service.listing import PreparedListing, prepare_listing
+from service.listing import prepare
 from service.predictor import ModelInfo, PriceEstimate
 from service.settings import Settings
 
@@ -79,7 +80,7 @@ class FakePredictor:
         self._lock = threading.Lock()
 
     def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
-        return prepare_listing(self.schema, self.photo_sizes, listing, root)
+        return prepare(self.schema, self.photo_sizes, listing, root)
 
     def forward(self, rows: Sequence[PreparedListing]) -> list[PriceEstimate]:
         if self.broken:
