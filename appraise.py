@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from service.cli import serve_app
+from service.api.cli import serve_app
 from service.scoring.cli import score_app
 from training.data_cli import data_app
 from training.train_cli import train_app

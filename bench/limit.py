@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from service.predictor import Predictor
+from service.inference.predictor import Predictor
 
 BATCH_SIZES = (1, 4, 8, 16, 32)
 

@@ -54,12 +54,13 @@ def main() -> None:
     args = parser.parse_args()
 
     from models.inputs import batch_inputs
-    from service.loading import load_predictor
-    from service.settings import Settings
+    from service.inference.loading import load_predictor
+    from service.inference.settings import ServingSettings
 
     prepared = Prepared.read(args.out.resolve())
     # The service's settings: one TensorFlow thread each, as its model thread runs passes.
-    predictor = load_predictor(prepared.model_uri, Settings(tracking_uri=prepared.tracking_uri))
+    settings = ServingSettings(tracking_uri=prepared.tracking_uri)
+    predictor = load_predictor(prepared.model_uri, settings)
     predictor.warm()
     listings = [service_body(x) for x in request_stream(prepared.data, max(BATCH_SIZES))]
     rows = [predictor.prepare(listing) for listing in listings]

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from models.inputs import PreparedListing
-from service.listing import InputError
-from service.predictor import Predictor, PriceEstimate
+from service.inference.listing import InputError
+from service.inference.predictor import Predictor, PriceEstimate
 from service.scoring.output import output_columns
 from service.scoring.source import keys, records
 

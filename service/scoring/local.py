@@ -15,8 +15,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from models.inputs import PreparedListing
-from service.listing import InputError
-from service.predictor import Predictor
+from service.inference.listing import InputError
+from service.inference.predictor import Predictor
 from service.scoring.chunk import finish_chunk, prepare_chunk
 from service.scoring.errors import ScoringError
 from service.scoring.parts import WorkFolder

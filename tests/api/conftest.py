@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.reload import VersionResolver
-from service.settings import Settings
-from service.slot import PredictorFactory
+from service.api.app import create_app
+from service.api.settings import Settings
+from service.inference.reload import VersionResolver
+from service.inference.slot import PredictorFactory
 from tests.api.fakes import FakePredictor, factory_of
 
 StartApp = Callable[..., TestClient]

@@ -20,9 +20,9 @@ from PIL import Image
 
 from models.inputs import PreparedListing
 from models.schema import Feature, FeatureType, Schema
-from service.listing import prepare
-from service.predictor import ModelInfo, PriceEstimate
-from service.settings import Settings
+from service.inference.listing import prepare
+from service.inference.predictor import ModelInfo, PriceEstimate
+from service.inference.settings import RuntimeSettings
 
 PHOTO_MAX_BYTES = 20_000
 PHOTO_MAX_PIXELS = 100 * 100
@@ -51,7 +51,7 @@ def expected_price(year: int, description: str = "", photo: bool = False) -> flo
 
 
 class FakePredictor:
-    """Satisfies service.predictor.PricePredictor without TensorFlow."""
+    """Satisfies service.inference.predictor.PricePredictor without TensorFlow."""
 
     def __init__(
         self,
@@ -101,11 +101,11 @@ class FakePredictor:
         return PriceEstimate(price, price * 0.8, price * 1.25)
 
 
-def factory_of(*predictors: FakePredictor) -> Callable[[str, Settings], FakePredictor]:
+def factory_of(*predictors: FakePredictor) -> Callable[[str, RuntimeSettings], FakePredictor]:
     """A predictor factory serving the fake whose version the URI names (the first by default)."""
     by_version = {p.info.version: p for p in predictors}
 
-    def load(uri: str, settings: Settings) -> FakePredictor:
+    def load(uri: str, settings: RuntimeSettings) -> FakePredictor:
         version = uri.rsplit("/", 1)[-1]
         return by_version.get(version, predictors[0])
 

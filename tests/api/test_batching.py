@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from models.inputs import PreparedListing
-from service.batcher import MicroBatcher
-from service.metrics import ServiceMetrics
+from service.inference.batcher import MicroBatcher
+from service.inference.metrics import ServiceMetrics
 from tests.api.conftest import StartApp
 from tests.api.fakes import FakePredictor, expected_price
 

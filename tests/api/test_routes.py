@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
-from service.settings import Settings
+from service.inference.settings import RuntimeSettings
 from tests.api.conftest import StartApp, wait_ready
 from tests.api.fakes import FakePredictor, factory_of
 
@@ -33,7 +33,7 @@ def test_health_is_open_and_ready_waits_for_a_warm_model(start_app: StartApp) ->
     release = threading.Event()
     fake = FakePredictor()
 
-    def slow_factory(uri: str, settings: Settings) -> FakePredictor:
+    def slow_factory(uri: str, settings: RuntimeSettings) -> FakePredictor:
         release.wait(10)
         return fake
 

@@ -18,11 +18,11 @@ from fastapi.testclient import TestClient
 
 from models.pyfunc import AppraiserModel
 from models.schema import Feature, FeatureType, Schema
-from service.app import create_app
-from service.predictor import ModelInfo, Predictor
+from service.api.app import create_app
+from service.api.settings import Settings
+from service.inference.predictor import ModelInfo, Predictor
 from service.scoring.chunk import score_chunk
 from service.scoring.source import open_source, read_chunks
-from service.settings import Settings
 from tests.api.conftest import wait_ready
 
 pytestmark = pytest.mark.service

@@ -15,10 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.batcher import BatcherClosedError, QueueFullError
-from service.listing import InputError
-from service.schemas import ErrorItem, ErrorResponse, ListingError
-from service.slot import NotReadyError
+from service.api.schemas import ErrorItem, ErrorResponse, ListingError
+from service.inference.batcher import BatcherClosedError, QueueFullError
+from service.inference.listing import InputError
+from service.inference.slot import NotReadyError
 
 log = logging.getLogger(__name__)
 Loc = tuple[str | int, ...]

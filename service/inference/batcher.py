@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.inputs import PreparedListing
-from service.metrics import ServiceMetrics
-from service.predictor import PriceEstimate, PricePredictor
+from service.inference.metrics import ServiceMetrics
+from service.inference.predictor import PriceEstimate, PricePredictor
 
 log = logging.getLogger(__name__)
 

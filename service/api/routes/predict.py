@@ -18,19 +18,19 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from service.batcher import MicroBatcher, QueueFullError
-from service.bodies import FORM, JSON, check_listing, read_batch, read_listing
-from service.deps import serving
-from service.errors import ERROR_RESPONSES, ApiError, api_error, from_input
-from service.listing import InputError
-from service.middleware import ROUTE_TEMPLATE
-from service.predictor import ModelInfo, PriceEstimate
-from service.schemas import BatchPrediction, ListingFailure, ModelRef, Prediction, PriceRange
-from service.security import ApiKeyCheck
-from service.settings import Settings
+from service.api.bodies import FORM, JSON, check_listing, read_batch, read_listing
+from service.api.deps import serving
+from service.api.errors import ERROR_RESPONSES, ApiError, api_error, from_input
+from service.api.middleware import ROUTE_TEMPLATE
+from service.api.schemas import BatchPrediction, ListingFailure, ModelRef, Prediction, PriceRange
+from service.api.security import ApiKeyCheck
+from service.api.settings import Settings
+from service.inference.batcher import MicroBatcher, QueueFullError
+from service.inference.listing import InputError
+from service.inference.predictor import ModelInfo, PriceEstimate
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-# The real request schemas depend on the served model; service.openapi fills them in.
+# The real request schemas depend on the served model; service.api.openapi fills them in.
 _ANY_BODY = {"schema": {"type": "object"}}
 LISTING_BODY = {"requestBody": {"required": True, "content": {JSON: _ANY_BODY, FORM: _ANY_BODY}}}
 BATCH_BODY = {"requestBody": {"required": True, "content": {JSON: _ANY_BODY}}}

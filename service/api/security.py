@@ -15,7 +15,7 @@ from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from service.errors import ApiError, api_error
+from service.api.errors import ApiError, api_error
 
 API_KEY_HEADER = "X-API-Key"
 KEY_HEADER = APIKeyHeader(

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from service.batcher import MicroBatcher
-from service.metrics import ServiceMetrics
-from service.predictor import PricePredictor
-from service.settings import Settings
+from service.inference.batcher import MicroBatcher
+from service.inference.metrics import ServiceMetrics
+from service.inference.predictor import PricePredictor
+from service.inference.settings import RuntimeSettings, ServingSettings
 
 log = logging.getLogger(__name__)
-PredictorFactory = Callable[[str, Settings], PricePredictor]
+PredictorFactory = Callable[[str, RuntimeSettings], PricePredictor]
 Status = Literal["loading", "ready", "failed"]
 
 
@@ -44,7 +44,7 @@ class ModelSlot:
     """Holds the batcher of the model that answers requests, and replaces it safely."""
 
     def __init__(
-        self, settings: Settings, factory: PredictorFactory, metrics: ServiceMetrics
+        self, settings: ServingSettings, factory: PredictorFactory, metrics: ServiceMetrics
     ) -> None:
         self._settings = settings
         self._factory = factory

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from models.schema import FeatureType, Schema
-from service.errors import ApiError, Loc, api_error, from_validation
-from service.schemas import listing_model
+from service.api.errors import ApiError, Loc, api_error, from_validation
+from service.api.schemas import listing_model
 
 JSON = "application/json"
 FORM = "multipart/form-data"

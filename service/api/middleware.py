@@ -11,8 +11,8 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import ApiError, api_error, error_response
-from service.metrics import ServiceMetrics
+from service.api.errors import ApiError, api_error, error_response
+from service.inference.metrics import ServiceMetrics
 
 
 class BodyTooLargeError(Exception):

@@ -14,15 +14,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from service.bodies import FORM, JSON
-from service.predictor import PricePredictor
-from service.schemas import (
+from service.api.bodies import FORM, JSON
+from service.api.schemas import (
     batch_request_model,
     example_listing,
     listing_form_model,
     listing_model,
 )
-from service.slot import ModelSlot
+from service.inference.predictor import PricePredictor
+from service.inference.slot import ModelSlot
 
 REF = "#/components/schemas/{model}"
 

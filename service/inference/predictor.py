@@ -23,7 +23,7 @@ import tensorflow as tf
 from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_size
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
-from service.listing import InputError, prepare
+from service.inference.listing import InputError, prepare
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32)

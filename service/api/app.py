@@ -15,15 +15,15 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.errors import install_error_handlers
-from service.metrics import ServiceMetrics
-from service.middleware import BodyLimitMiddleware, LatencyMiddleware
-from service.openapi import install_openapi
-from service.reload import AliasWatcher, VersionResolver
-from service.routes import demo, health, metrics, model, predict
-from service.security import ApiKeyCheck
-from service.settings import Settings, get_settings
-from service.slot import ModelSlot, PredictorFactory
+from service.api.errors import install_error_handlers
+from service.api.middleware import BodyLimitMiddleware, LatencyMiddleware
+from service.api.openapi import install_openapi
+from service.api.routes import demo, health, metrics, model, predict
+from service.api.security import ApiKeyCheck
+from service.api.settings import Settings, get_settings
+from service.inference.metrics import ServiceMetrics
+from service.inference.reload import AliasWatcher, VersionResolver
+from service.inference.slot import ModelSlot, PredictorFactory
 
 DESCRIPTION = (
     "Price a second-hand listing from everything it has at once (its fields and its photo), "
@@ -39,8 +39,8 @@ def create_app(
     """A ready-to-run app; pass a fake `predictor_factory` (and resolver) to test without MLflow."""
     settings = settings or get_settings()
     if predictor_factory is None or version_resolver is None:
-        from service.loading import load_predictor
-        from service.registry import alias_version
+        from service.inference.loading import load_predictor
+        from service.inference.registry import alias_version
 
         predictor_factory = predictor_factory or load_predictor
         version_resolver = version_resolver or alias_version

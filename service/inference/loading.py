@@ -14,9 +14,9 @@ from mlflow.models import Model
 
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
-from service.predictor import ModelInfo, Predictor
-from service.registry import configure_tracking, resolve
-from service.settings import Settings
+from service.inference.predictor import ModelInfo, Predictor
+from service.inference.registry import configure_tracking, resolve
+from service.inference.settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class ModelLoadError(RuntimeError):
     """The URI does not lead to a usable Appraiser model; the message says why."""
 
 
-def configure_runtime(settings: Settings) -> None:
+def configure_runtime(settings: RuntimeSettings) -> None:
     """Apply the TensorFlow thread counts; only possible before TensorFlow first runs an op."""
     threading = tf.config.threading
     wanted = (settings.intra_op_threads, settings.inter_op_threads)
@@ -50,7 +50,7 @@ def pick_device(choice: str) -> str:
     return "/GPU:0" if gpus and choice != "cpu" else "/CPU:0"
 
 
-def load_predictor(uri: str, settings: Settings) -> Predictor:
+def load_predictor(uri: str, settings: RuntimeSettings) -> Predictor:
     """Resolve `uri` to one version, load it and wrap it in a (not yet warmed) Predictor."""
     configure_tracking(settings.tracking_uri)
     configure_runtime(settings)
