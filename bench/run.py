@@ -31,10 +31,10 @@ PORTS = {"service": 8710, "mlflow serve": 8711, "tutorial": 8712}
 
 
 def limit_settings(prepared: Prepared) -> ScoringSettings:
-    """The in-process measurements run alone, as batch scoring does, where TensorFlow's own
-    thread counts are fastest (1805 against 1414 examples/s at batch 32 with one thread each):
-    they keep them unless APPRAISER_*_OP_THREADS set them. The training measurement, in the same
-    process, gets the same counts."""
+    """The in-process measurements run alone, as batch scoring does, with its settings:
+    TensorFlow's own thread counts, faster there (docs/benchmarks.md, "Figures behind the code"),
+    unless APPRAISER_*_OP_THREADS set them. The training measurement, in the same process, gets
+    the same counts."""
     from service.scoring.settings import ScoringSettings
 
     return ScoringSettings(tracking_uri=prepared.tracking_uri)

@@ -53,7 +53,7 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
-        # httptools parses HTTP in C: a quarter less event-loop CPU per request than h11, the
+        # httptools parses HTTP in C: less event-loop CPU per request than h11, the
         # pure-Python default; uvloop kept fewer cores busy and answered less (docs/benchmarks.md).
         http="httptools",
         loop="asyncio",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from mlflow.models import Model
 
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
-from service.inference.predictor import ModelInfo, Predictor
+from service.inference.predictor import Predictor
 from service.inference.registry import configure_tracking, resolve
 from service.inference.settings import RuntimeSettings
 
@@ -56,17 +57,17 @@ def load_predictor(uri: str, settings: RuntimeSettings) -> Predictor:
     configure_runtime(settings)
     device = pick_device(settings.device)
     try:
-        ref = resolve(uri)
+        found = resolve(uri)
         # Variables are placed when the model loads: load it on the device that will run it.
         with tempfile.TemporaryDirectory(prefix="appraiser-model-") as tmp, tf.device(device):
-            local = mlflow.artifacts.download_artifacts(ref.load_uri, dst_path=tmp)
+            local = mlflow.artifacts.download_artifacts(found.uri, dst_path=tmp)
             wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
             example = _input_example(Path(local), getattr(wrapper, "schema", None))
     except (MlflowException, OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load {uri}: {exc}") from exc
     if not isinstance(wrapper, AppraiserModel):
         raise ModelLoadError(f"{uri} is a {type(wrapper).__name__}, not an Appraiser model")
-    info = ModelInfo(ref.name, ref.version, ref.load_uri, ref.run_id, ref.test_metrics, example)
+    info = dataclasses.replace(found, example=example)
     return Predictor(wrapper.keras_model, wrapper.schema, info, settings.batch_sizes, device)
 
 

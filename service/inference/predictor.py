@@ -2,10 +2,10 @@
 
 One class serves the HTTP API and the batch scorer. `prepare` validates and decodes one listing
 (thread-safe, run it in a pool); `forward` scores prepared listings in one compiled pass per
-chunk. Keras `predict` builds a data pipeline per call (~115 ms); the `tf.function` here, traced
-once with a fixed input signature, costs a few ms. Passes call its concrete function: that skips
-the signature matching and trace lookup of each `tf.function` call: a third to a half less of
-the model thread's CPU per call (`make bench-pass`, docs/benchmarks.md).
+chunk. Keras `predict` builds a data pipeline per call; the `tf.function` here is traced once
+with a fixed input signature, and passes call its concrete function, which skips each call's
+signature matching and trace lookup (`make bench-pass`; figures in docs/benchmarks.md, "Figures
+behind the code").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,21 +24,10 @@ from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_siz
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
 from service.inference.listing import InputError, prepare
+from service.inference.registry import ModelInfo
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32)
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the service says about the model it serves."""
-
-    name: str
-    version: str
-    uri: str
-    run_id: str | None = None
-    test_metrics: dict[str, float] = field(default_factory=dict)
-    example: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ class ServingSettings(RuntimeSettings):
         default=1024, ge=1, description="Listings waiting for a pass before new ones get 503."
     )
     # One thread each: a pass then runs on one core while HTTP and decoding use the others;
-    # TensorFlow's own pools spend half as much CPU again on the same pass (docs/benchmarks.md).
+    # TensorFlow's own pools spend more CPU on the same pass (docs/benchmarks.md).
     intra_op_threads: int = Field(
         default=1, ge=0, le=256, description="TensorFlow threads inside one op; 0: TF decides."
     )

@@ -24,11 +24,11 @@ Status = Literal["loading", "ready", "failed"]
 
 
 def _settle_heap(collect: bool) -> None:
-    """Hide the long-lived objects (libraries, model graphs: ~500k) from the garbage collector.
+    """Hide the long-lived objects (libraries, model graphs) from the garbage collector.
 
-    Otherwise every full collection walks them all and stalls the event loop for 100-400 ms
-    under load. With `collect`, a model swapped out since the last freeze is freed first (one
-    ~0.3 s pause per reload).
+    Otherwise every full collection walks them all and stalls the event loop under load. With
+    `collect`, a model swapped out since the last freeze is freed first (one short pause per
+    reload). Figures: docs/benchmarks.md, "Figures behind the code".
     """
     if collect:
         gc.unfreeze()

@@ -157,7 +157,7 @@ def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
         ref = resolve(uri)
         folder = target / MODEL_DIR  # the name executors ask SparkFiles for
         folder.mkdir()
-        mlflow.artifacts.download_artifacts(ref.load_uri, dst_path=str(folder))
+        mlflow.artifacts.download_artifacts(ref.uri, dst_path=str(folder))
     except (MlflowException, OSError, ValueError) as exc:
         raise ScoringError(f"model cannot load {uri}: {exc}") from exc
     return folder

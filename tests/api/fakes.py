@@ -21,7 +21,8 @@ from PIL import Image
 from models.inputs import PreparedListing
 from models.schema import Feature, FeatureType, Schema
 from service.inference.listing import prepare
-from service.inference.predictor import ModelInfo, PriceEstimate
+from service.inference.predictor import PriceEstimate
+from service.inference.registry import ModelInfo
 from service.inference.settings import RuntimeSettings
 
 PHOTO_MAX_BYTES = 20_000

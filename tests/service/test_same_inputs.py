@@ -20,7 +20,8 @@ from models.pyfunc import AppraiserModel
 from models.schema import Feature, FeatureType, Schema
 from service.api.app import create_app
 from service.api.settings import Settings
-from service.inference.predictor import ModelInfo, Predictor
+from service.inference.predictor import Predictor
+from service.inference.registry import ModelInfo
 from service.scoring.chunk import score_chunk
 from service.scoring.source import open_source, read_chunks
 from tests.api.conftest import wait_ready

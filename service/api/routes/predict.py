@@ -1,7 +1,7 @@
 """`POST /v1/predict` and `POST /v1/predict/batch`.
 
 The hottest routes are plain Starlette routes: `endpoint(request) -> Response`, no dependency
-solving or answer re-validation per request (a tenth of a millisecond each; docs/benchmarks.md).
+solving or answer re-validation per request (docs/benchmarks.md, "Plain predict routes").
 They read and check their bodies themselves. `documented` describes the same operations as
 FastAPI routes for the OpenAPI document only.
 """
@@ -27,7 +27,8 @@ from service.api.security import ApiKeyCheck
 from service.api.settings import Settings
 from service.inference.batcher import MicroBatcher, QueueFullError
 from service.inference.listing import InputError
-from service.inference.predictor import ModelInfo, PriceEstimate
+from service.inference.predictor import PriceEstimate
+from service.inference.registry import ModelInfo
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # The real request schemas depend on the served model; service.api.openapi fills them in.
