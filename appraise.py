@@ -7,6 +7,7 @@ Sub-command modules import their heavy dependencies (TensorFlow, MLflow) inside 
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 
 import typer
 
@@ -26,8 +27,25 @@ app.add_typer(serve_app)
 app.add_typer(score_app)
 
 
+# The libraries' start-up chatter, which a new user reads as errors where nothing is wrong.
+QUIET = {
+    # TensorFlow's C++ lines: CPU features, oneDNN, CUDA probing ("failed call to cuInit").
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    # MLflow's per-file "Downloading artifacts" bars, on every model load.
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def quiet_console(environ: MutableMapping[str, str]) -> None:
+    """Hide the chatter unless APPRAISER_LOG_LEVEL=debug (or the variables are already set).
+    Must run before TensorFlow is imported: it reads its level once."""
+    if environ.get("APPRAISER_LOG_LEVEL", "").strip().lower() == "debug":
+        return
+    for name, value in QUIET.items():
+        environ.setdefault(name, value)
+
+
 def main() -> None:
     """Console-script entry point."""
-    # TensorFlow's C++ start-up chatter (CPU features, CUDA probing) hides our own output.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet_console(os.environ)
     app()

@@ -69,14 +69,10 @@ def score(
     ] = False,
 ) -> None:
     """Price every row of INPUT into OUTPUT: id (or row), price, price_low, price_high, error."""
-    import os
-
     from service.scoring.errors import ScoringError
     from service.scoring.job import run_job
     from service.scoring.request import ScoreRequest
 
-    # MLflow's per-file download bars would bury ours.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     settings = _settings()
     request = ScoreRequest(
         model_uri,
