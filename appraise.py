@@ -6,8 +6,10 @@ Sub-command modules import their heavy dependencies (TensorFlow, MLflow) inside 
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 
 import typer
 
@@ -26,8 +28,8 @@ app.add_typer(train_app)
 app.add_typer(serve_app)
 app.add_typer(score_app)
 
-
 # The libraries' start-up chatter, which a new user reads as errors where nothing is wrong.
+LOADS_TENSORFLOW = frozenset({"train", "evaluate", "serve", "score"})
 QUIET = {
     # TensorFlow's C++ lines: CPU features, oneDNN, CUDA probing ("failed call to cuInit").
     "TF_CPP_MIN_LOG_LEVEL": "3",
@@ -36,13 +38,39 @@ QUIET = {
 }
 
 
+def wants_debug(environ: MutableMapping[str, str]) -> bool:
+    """APPRAISER_LOG_LEVEL=debug: show everything the libraries print."""
+    return environ.get("APPRAISER_LOG_LEVEL", "").strip().lower() == "debug"
+
+
 def quiet_console(environ: MutableMapping[str, str]) -> None:
-    """Hide the chatter unless APPRAISER_LOG_LEVEL=debug (or the variables are already set).
-    Must run before TensorFlow is imported: it reads its level once."""
-    if environ.get("APPRAISER_LOG_LEVEL", "").strip().lower() == "debug":
-        return
-    for name, value in QUIET.items():
-        environ.setdefault(name, value)
+    """Hide the chatter unless debugging (a variable the user set is kept). Must run before
+    TensorFlow is imported: it reads its level once."""
+    if not wants_debug(environ):
+        for name, value in QUIET.items():
+            environ.setdefault(name, value)
+
+
+@contextlib.contextmanager
+def stderr_silenced() -> Iterator[None]:
+    """Point the process's stderr (fd 2, where C++ libraries write) at /dev/null for a while."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+@app.callback()
+def _before(ctx: typer.Context) -> None:
+    """Load TensorFlow quietly for the commands that use it: TensorFlow 2.21 writes its oneDNN
+    and CUDA notices before its own logging starts, where TF_CPP_MIN_LOG_LEVEL cannot reach."""
+    if ctx.invoked_subcommand in LOADS_TENSORFLOW and not wants_debug(os.environ):
+        with stderr_silenced():
+            importlib.import_module("tensorflow")
 
 
 def main() -> None:

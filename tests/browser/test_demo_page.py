@@ -121,7 +121,7 @@ def test_a_bad_field_is_shown_next_to_it(page: Page, base_url: str) -> None:
     page.fill("#f-year", "1800")
     page.click("#submit")
     error = page.locator('[data-field="year"] .field-error')
-    expect(error).to_contain_text("greater than or equal to 1960")
+    expect(error).to_contain_text("1800 is below the minimum 1960")
     expect(page.locator("#result")).to_be_hidden()
 
 
