@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from typing import Any
@@ -16,18 +15,14 @@ from service.api.settings import Settings
 from service.inference.reload import VersionResolver
 from service.inference.slot import PredictorFactory
 from tests.api.fakes import FakePredictor, factory_of
+from tests.waiting import eventually
 
 StartApp = Callable[..., TestClient]
 
 
 def wait_ready(client: TestClient, prefix: str = "", timeout_s: float = 10.0) -> None:
     """Poll /readyz until the model is loaded and warm."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if client.get(f"{prefix}/readyz").status_code == 200:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"not ready after {timeout_s} s: {client.get(f'{prefix}/readyz').json()}")
+    eventually(lambda: client.get(f"{prefix}/readyz").status_code == 200, timeout_s, 0.01)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 from PIL import Image
 
 from models.inputs import PreparedListing
-from models.schema import Feature, FeatureType, Schema
+from models.schema import Schema, clothing_schema
 from service.inference.listing import prepare
 from service.inference.predictor import PriceEstimate
 from service.inference.registry import ModelInfo
@@ -31,19 +31,14 @@ PHOTO_MAX_PIXELS = 100 * 100
 
 def fake_schema() -> Schema:
     """The clothing schema with small photo and text limits, so limit tests stay small."""
-    return Schema(
-        features=(
-            Feature(name="brand", type=FeatureType.CATEGORY, max_chars=40),
-            Feature(name="year", type=FeatureType.INTEGER, min=1960, max=2026),
-            Feature(name="description", type=FeatureType.TEXT, max_chars=200),
-            Feature(
-                name="photo",
-                type=FeatureType.IMAGE,
-                max_bytes=PHOTO_MAX_BYTES,
-                max_pixels=PHOTO_MAX_PIXELS,
-            ),
-        )
-    )
+    smaller = {
+        "brand": {"max_chars": 40},
+        "description": {"max_chars": 200},
+        "photo": {"max_bytes": PHOTO_MAX_BYTES, "max_pixels": PHOTO_MAX_PIXELS},
+    }
+    base = clothing_schema()
+    features = tuple(f.model_copy(update=smaller.get(f.name, {})) for f in base.features)
+    return base.model_copy(update={"features": features})
 
 
 def expected_price(year: int, description: str = "", photo: bool = False) -> float:
