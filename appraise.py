@@ -35,6 +35,8 @@ QUIET = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     # MLflow's per-file "Downloading artifacts" bars, on every model load.
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+    # MLflow's own notices ("Creating initial MLflow database tables..."); its warnings stay.
+    "MLFLOW_LOGGING_LEVEL": "WARNING",
 }
 
 
