@@ -109,3 +109,11 @@ SCORE_SIZES ?= 10000,100000
 .PHONY: bench-score
 bench-score: setup
 	$(BIN)/python -m bench.score_memory $(SCORE_BENCH_OUT) --sizes $(SCORE_SIZES)
+
+# This checkout's service against BASE's (default main), in alternating rounds on one model:
+# the way to compare two designs on a machine whose speed moves (docs/benchmarks.md).
+BASE ?= main
+ROUNDS ?= 3
+.PHONY: bench-ab
+bench-ab: setup
+	$(BIN)/python -m bench.side_by_side $(BENCH_OUT)/ab --base $(BASE) --rounds $(ROUNDS)

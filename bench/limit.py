@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from service.predictor import Predictor
+from service.inference.predictor import Predictor
 
 BATCH_SIZES = (1, 4, 8, 16, 32)
 
@@ -80,8 +80,8 @@ def measure(
     predictor: Predictor, listings: Sequence[dict[str, Any]], threads: int, seconds: float
 ) -> Limit:
     """The limit over `listings`: every batch size for `seconds` after a warm-up pass, then
-    latency. One pass over 512 listings at batch 32 takes ~0.3 s, and such single readings
-    spread by ±12% on this machine; the service is measured over 10 s."""
+    latency. Several seconds per size, as single passes over the stream spread too widely
+    (docs/benchmarks.md, "Figures behind the code")."""
     rates, cores = {}, {}
     with ThreadPoolExecutor(threads) as pool:
         throughput(predictor, listings[:64], 8, pool)  # warm caches and thread pools

@@ -53,12 +53,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="Alternating rounds; best kept.")
     args = parser.parse_args()
 
-    from service.loading import load_predictor
-    from service.settings import Settings
+    from models.inputs import batch_inputs
+    from service.inference.loading import load_predictor
+    from service.inference.settings import ServingSettings
 
     prepared = Prepared.read(args.out.resolve())
     # The service's settings: one TensorFlow thread each, as its model thread runs passes.
-    predictor = load_predictor(prepared.model_uri, Settings(tracking_uri=prepared.tracking_uri))
+    settings = ServingSettings(tracking_uri=prepared.tracking_uri)
+    predictor = load_predictor(prepared.model_uri, settings)
     predictor.warm()
     listings = [service_body(x) for x in request_stream(prepared.data, max(BATCH_SIZES))]
     rows = [predictor.prepare(listing) for listing in listings]
@@ -66,7 +68,7 @@ def main() -> None:
     ways = {"tf.function": predictor._pass, "concrete": predictor._compiled}
 
     def tensors_of(size: int) -> Any:
-        return predictor._tensors(rows[:size], size)
+        return batch_inputs(predictor.schema, rows[:size], predictor.photo_sizes, size)
 
     sys.stdout.write(table(ways, tensors_of, args.rounds))
 

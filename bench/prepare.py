@@ -25,7 +25,7 @@ class Prepared:
 
     tracking_uri: str
     model_uri: str
-    data: str  # DIR:WEIGHT,... for loadtests.pool.parse_sources
+    data: str  # DIR:WEIGHT,... for bench.pool.parse_sources
     train_folder: str
 
     @classmethod

@@ -24,27 +24,27 @@ from bench.report import Results, markdown
 from bench.stream import request_stream, service_body, write_bodies
 
 if TYPE_CHECKING:
-    from service.settings import Settings
+    from service.scoring.settings import ScoringSettings
 
 log = logging.getLogger("bench")
 PORTS = {"service": 8710, "mlflow serve": 8711, "tutorial": 8712}
 
 
-def limit_settings(prepared: Prepared) -> Settings:
-    """The in-process measurements run alone, as batch scoring does, where TensorFlow's own
-    thread counts are fastest (1805 against 1414 examples/s at batch 32 with one thread each):
-    they keep them unless APPRAISER_*_OP_THREADS set them. The training measurement, in the same
-    process, gets the same counts."""
-    from service.settings import Settings
+def limit_settings(prepared: Prepared) -> ScoringSettings:
+    """The in-process measurements run alone, as batch scoring does, with its settings:
+    TensorFlow's own thread counts, faster there (docs/benchmarks.md, "Figures behind the code"),
+    unless APPRAISER_*_OP_THREADS set them. The training measurement, in the same process, gets
+    the same counts."""
+    from service.scoring.settings import ScoringSettings
 
-    return Settings(tracking_uri=prepared.tracking_uri).for_batch_scoring()
+    return ScoringSettings(tracking_uri=prepared.tracking_uri)
 
 
 def measure_limit(
     prepared: Prepared, bodies: list[dict[str, object]], seconds: float
 ) -> limit.Limit:
     """Load the model as the service does and measure it in this process."""
-    from service.loading import load_predictor
+    from service.inference.loading import load_predictor
 
     predictor = load_predictor(prepared.model_uri, limit_settings(prepared))
     predictor.warm()
@@ -55,7 +55,7 @@ def measure_scoring_limit(prepared: Prepared, source: Path, batch: int) -> float
     """The in-process limit on exactly the rows batch scoring reads (photos as file paths)."""
     import csv
 
-    from service.loading import load_predictor
+    from service.inference.loading import load_predictor
 
     predictor = load_predictor(prepared.model_uri, limit_settings(prepared))
     predictor.warm()

@@ -25,8 +25,8 @@ from bench.score_memory import repeated_input
 from models.schema import FeatureType, Schema
 from service.scoring import spark as engine
 from service.scoring.model import load_warm
+from service.scoring.settings import ScoringSettings
 from service.scoring.source import Source, count_rows, key_column, open_source
-from service.settings import Settings
 
 TASKS = 2
 RESULT_TYPE = "price double, price_low double, price_high double, error string"
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--order", default="map,udf", help="Which scorer runs first.")
     args = parser.parse_args()
-    settings = Settings()
+    settings = ScoringSettings()
     source = open_source(repeated_input(args.dataset, args.rows))
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from loadtests.pool import Listing, Pool, parse_sources
+from bench.pool import Listing, Pool, parse_sources
 
 STREAM_SEED = 20
 

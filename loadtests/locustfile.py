@@ -19,7 +19,7 @@ from typing import Any
 from locust import events, task
 from locust.contrib.fasthttp import FastHttpUser
 
-from loadtests.pool import Pool, parse_sources
+from bench.pool import Pool, parse_sources
 from loadtests.summary import write_summary
 from loadtests.traffic import BUILDERS, DEFAULT_MIX, check_answer, parse_mix
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from loadtests.pool import Listing, Pool
+from bench.pool import Listing, Pool
 
 JSON = "application/json"
 PREDICT = "/v1/predict"

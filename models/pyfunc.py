@@ -13,9 +13,10 @@ import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-from models.inputs import image_size
-from models.predictions import median_index, prepare_rows, prices_frame, quantiles_to_prices
+from models.inputs import PreparedListing, batch_inputs, image_size, prepare_listing
+from models.predictions import median_index, prices_frame, quantiles_to_prices
 from models.schema import FeatureType, Schema
+from models.validation import FieldError
 
 KERAS_ARTIFACT = "keras_model"
 SCHEMA_ARTIFACT = "schema"
@@ -53,9 +54,17 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
     def predict_frame(self, frame: pd.DataFrame, root: Path | None) -> pd.DataFrame:
         """`predict` without MLflow's context: used by evaluation and the batch scorer."""
         rows = [{str(k): v for k, v in r.items()} for r in frame.to_dict(orient="records")]
-        batch = prepare_rows(self.schema, rows, self.photo_sizes, root)
+        sizes = self.photo_sizes
+        prepared: list[PreparedListing | str] = []
+        for row in rows:
+            try:
+                prepared.append(prepare_listing(self.schema, row, sizes, root))
+            except FieldError as exc:
+                prepared.append(str(exc))
+        good = [p for p in prepared if isinstance(p, PreparedListing)]
         prices = np.zeros((0, 3))
-        if batch.ok_rows:
-            quantiles = self.keras_model.predict(batch.inputs, batch_size=PREDICT_BATCH, verbose=0)
+        if good:
+            inputs = batch_inputs(self.schema, good, sizes, len(good))
+            quantiles = self.keras_model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0)
             prices = quantiles_to_prices(quantiles, median_index(self.keras_model))
-        return prices_frame(len(rows), batch, prices)
+        return prices_frame([p if isinstance(p, str) else None for p in prepared], prices)

@@ -1,1 +1,2 @@
-"""The inference service: settings, predictor, micro-batcher, HTTP app and routes, demo page."""
+"""Serving a logged model: the inference core (`inference/`), the HTTP service over it (`api/`)
+and batch scoring (`scoring/`)."""

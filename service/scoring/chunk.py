@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from service.listing import InputError, PreparedListing
-from service.predictor import Predictor, PriceEstimate
+from models.inputs import PreparedListing
+from service.inference.listing import InputError
+from service.inference.predictor import Predictor, PriceEstimate
 from service.scoring.output import output_columns
 from service.scoring.source import keys, records
 

@@ -8,22 +8,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from service.inference.settings import power_of_two
 from service.scoring.request import DEFAULT_CHUNK_SIZE, Engine
 
 if TYPE_CHECKING:
-    from service.settings import Settings
+    from service.scoring.settings import ScoringSettings
 
 score_app = typer.Typer()
-MAX_BATCH = 1024
 
 
 def _batch_size(value: int | None) -> int | None:
     """The forward pass works on power-of-2 shapes; refuse anything else with the rule."""
     if value is None:
         return None
-    if not 1 <= value <= MAX_BATCH or value & (value - 1):
-        raise typer.BadParameter(f"must be a power of 2 from 1 to {MAX_BATCH}, got {value}")
-    return value
+    try:
+        return power_of_two(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @score_app.command("score")
@@ -68,14 +69,10 @@ def score(
     ] = False,
 ) -> None:
     """Price every row of INPUT into OUTPUT: id (or row), price, price_low, price_high, error."""
-    import os
-
     from service.scoring.errors import ScoringError
     from service.scoring.job import run_job
     from service.scoring.request import ScoreRequest
 
-    # MLflow's per-file download bars would bury ours.
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     settings = _settings()
     request = ScoreRequest(
         model_uri,
@@ -98,16 +95,15 @@ def score(
         typer.echo(json.dumps(summary.to_dict()))
 
 
-def _settings() -> Settings:
-    """Service settings from APPRAISER_* (store, threads, device); a bad one names its field."""
+def _settings() -> ScoringSettings:
+    """Scoring settings from APPRAISER_* (store, threads, device); a bad one names its field."""
     from pydantic import ValidationError
 
-    from service.settings import Settings
+    from service.inference.settings import settings_errors
+    from service.scoring.settings import ScoringSettings
 
     try:
-        return Settings().for_batch_scoring()
+        return ScoringSettings()
     except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            typer.echo(f"error: setting {where}: {error['msg']}", err=True)
+        typer.echo("\n".join(settings_errors(exc)), err=True)
         raise typer.Exit(2) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.predictor import Predictor
+from service.inference.predictor import Predictor
 from service.scoring.request import ScoreRequest
 from service.scoring.source import Source
 

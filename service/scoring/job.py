@@ -16,12 +16,12 @@ from service.scoring.output import check_output, output_columns, write_output
 from service.scoring.parts import WorkFolder
 from service.scoring.progress import Summary, progress_bar
 from service.scoring.request import Engine, Say, ScoreRequest
+from service.scoring.settings import ScoringSettings
 from service.scoring.source import Source, count_rows, key_column, open_source
-from service.settings import Settings
 
 
 def run_job(
-    request: ScoreRequest, settings: Settings, say: Say, on_part: PartHook | None = None
+    request: ScoreRequest, settings: ScoringSettings, say: Say, on_part: PartHook | None = None
 ) -> Summary:
     """Score INPUT into OUTPUT; raises ScoringError when the input, output or model is unusable."""
     source = open_source(request.input)
@@ -47,7 +47,7 @@ def run_job(
 
 def _run_local(
     request: ScoreRequest,
-    settings: Settings,
+    settings: ScoringSettings,
     source: Source,
     work: WorkFolder,
     say: Say,

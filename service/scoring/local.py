@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 from tqdm import tqdm
 
-from service.listing import InputError, PreparedListing
-from service.predictor import Predictor
+from models.inputs import PreparedListing
+from service.inference.listing import InputError
+from service.inference.predictor import Predictor
 from service.scoring.chunk import finish_chunk, prepare_chunk
 from service.scoring.errors import ScoringError
 from service.scoring.parts import WorkFolder

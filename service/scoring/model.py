@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from service.predictor import Predictor
+from service.inference.predictor import Predictor
 from service.scoring.errors import ScoringError
-from service.settings import Settings
+from service.scoring.settings import ScoringSettings
 
 
-def load_warm(uri: str, settings: Settings) -> Predictor:
+def load_warm(uri: str, settings: ScoringSettings) -> Predictor:
     """Load `uri` (an MLflow URI or a local model folder) and trace every batch shape once."""
-    from service.loading import ModelLoadError, load_predictor
+    from service.inference.loading import ModelLoadError, load_predictor
 
     try:
         predictor = load_predictor(uri, settings)

@@ -1,7 +1,7 @@
 """The job's output file: Parquet or CSV by extension, assembled from the parts atomically.
 
-The file is written under a temporary name beside OUTPUT and renamed at the end, so OUTPUT is
-never a half-written file. Parts are copied one at a time: memory stays at one part.
+The file is written whole or not at all (service.scoring.atomic), so OUTPUT is never a
+half-written file. Parts are copied one at a time: memory stays at one part.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from models.predictions import PRICE_COLUMNS
+from service.scoring.atomic import replacing
 from service.scoring.errors import ScoringError
 
 OUTPUT_SUFFIXES = (".parquet", ".csv")
@@ -45,16 +46,9 @@ def write_output(path: Path, parts: Iterable[Path], columns: list[str]) -> int:
 
     `columns` name the columns of an empty output (an input with a header and no rows).
     """
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        if path.suffix == ".parquet":
-            rows = _write_parquet(tmp, parts, columns)
-        else:
-            rows = _write_csv(tmp, parts, columns)
-        tmp.replace(path)  # atomic rename
-    finally:
-        tmp.unlink(missing_ok=True)
-    return rows
+    write = _write_parquet if path.suffix == ".parquet" else _write_csv
+    with replacing(path) as tmp:
+        return write(tmp, parts, columns)
 
 
 def _write_parquet(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:

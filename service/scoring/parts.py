@@ -1,7 +1,7 @@
 """The work folder beside the output: one Parquet part per chunk, and a manifest of what is done.
 
-Every file is written to a temporary name and renamed (`os.replace` is atomic), so a kill leaves
-either a whole part or none. The manifest records the input's identity, so `--resume` never
+Every file is written whole or not at all (service.scoring.atomic), so a kill leaves either a
+whole part or none. The manifest records the input's identity, so `--resume` never
 mixes parts scored from a different input, chunk size or model.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from service.scoring.atomic import replacing
 from service.scoring.errors import ScoringError
 
 MANIFEST = "manifest.json"
@@ -27,13 +28,6 @@ class PartInfo:
 
     rows: int
     errors: int
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` under a temporary name, then rename it into place."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # atomic rename
 
 
 class WorkFolder:
@@ -74,10 +68,8 @@ class WorkFolder:
 
     def write_part(self, index: int, frame: pd.DataFrame) -> None:
         """Write one scored chunk atomically, then record it in the manifest."""
-        path = self.part_path(index)
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)  # atomic rename
+        with replacing(self.part_path(index)) as tmp:
+            frame.to_parquet(tmp, index=False)
         errors = int((frame["error"] != "").sum())
         self.done[index] = PartInfo(rows=len(frame), errors=errors)
         self._write_manifest()
@@ -101,7 +93,8 @@ class WorkFolder:
             "identity": self._identity,
             "parts": {str(k): vars(v) for k, v in sorted(self.done.items())},
         }
-        atomic_write_text(self.folder / MANIFEST, json.dumps(data, indent=1))
+        with replacing(self.folder / MANIFEST) as tmp:
+            tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 def _check_same_job(path: Path, earlier: dict[str, Any], now: dict[str, Any]) -> None:

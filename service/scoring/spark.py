@@ -24,7 +24,7 @@ from pyspark import SparkFiles
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (Spark's own convention)
 
-from service.predictor import Predictor
+from service.inference.predictor import Predictor
 from service.scoring.chunk import score_chunk
 from service.scoring.errors import ScoringError
 from service.scoring.identity import identity
@@ -33,8 +33,8 @@ from service.scoring.output import output_columns
 from service.scoring.parts import WorkFolder
 from service.scoring.progress import Summary
 from service.scoring.request import Say, ScoreRequest
+from service.scoring.settings import ScoringSettings
 from service.scoring.source import ROW_COLUMN, Source, key_column
-from service.settings import Settings
 
 ORDER = "_order"  # the row's position in the input (monotonic, not dense)
 MODEL_DIR = "model"
@@ -59,7 +59,7 @@ def spark_session(master: str) -> SparkSession:
 
 def run_spark(
     request: ScoreRequest,
-    settings: Settings,
+    settings: ScoringSettings,
     source: Source,
     work: WorkFolder,
     total: int,
@@ -95,7 +95,7 @@ def scored_rows(
     source: Source,
     predictor: Predictor,
     key: str,
-    settings: Settings,
+    settings: ScoringSettings,
     partitions: int,
 ) -> DataFrame:
     """The input scored by `mapInPandas` tasks: position, key, prices, error (lazy)."""
@@ -142,22 +142,22 @@ def score_partition(
 @lru_cache(maxsize=1)
 def _worker_predictor(model_dir: str, max_batch: int) -> Predictor:
     """One warmed predictor per Python worker (Spark reuses workers across tasks)."""
-    return load_warm(model_dir, Settings(max_batch_size=max_batch).for_batch_scoring())
+    return load_warm(model_dir, ScoringSettings(max_batch_size=max_batch))
 
 
-def download_model(uri: str, settings: Settings, target: Path) -> Path:
+def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
     """Pin `uri` to one version and download it into `target`, to ship to the executors."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from service.registry import configure_tracking, resolve
+    from service.inference.registry import configure_tracking, resolve
 
     configure_tracking(settings.tracking_uri)
     try:
         ref = resolve(uri)
         folder = target / MODEL_DIR  # the name executors ask SparkFiles for
         folder.mkdir()
-        mlflow.artifacts.download_artifacts(ref.load_uri, dst_path=str(folder))
+        mlflow.artifacts.download_artifacts(ref.uri, dst_path=str(folder))
     except (MlflowException, OSError, ValueError) as exc:
         raise ScoringError(f"model cannot load {uri}: {exc}") from exc
     return folder

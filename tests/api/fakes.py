@@ -18,10 +18,12 @@ from typing import Any
 
 from PIL import Image
 
-from models.schema import Feature, FeatureType, Schema
-from service.listing import PreparedListing, prepare_listing
-from service.predictor import ModelInfo, PriceEstimate
-from service.settings import Settings
+from models.inputs import PreparedListing
+from models.schema import Schema, clothing_schema
+from service.inference.listing import prepare
+from service.inference.predictor import PriceEstimate
+from service.inference.registry import ModelInfo
+from service.inference.settings import RuntimeSettings
 
 PHOTO_MAX_BYTES = 20_000
 PHOTO_MAX_PIXELS = 100 * 100
@@ -29,19 +31,14 @@ PHOTO_MAX_PIXELS = 100 * 100
 
 def fake_schema() -> Schema:
     """The clothing schema with small photo and text limits, so limit tests stay small."""
-    return Schema(
-        features=(
-            Feature(name="brand", type=FeatureType.CATEGORY, max_chars=40),
-            Feature(name="year", type=FeatureType.INTEGER, min=1960, max=2026),
-            Feature(name="description", type=FeatureType.TEXT, max_chars=200),
-            Feature(
-                name="photo",
-                type=FeatureType.IMAGE,
-                max_bytes=PHOTO_MAX_BYTES,
-                max_pixels=PHOTO_MAX_PIXELS,
-            ),
-        )
-    )
+    smaller = {
+        "brand": {"max_chars": 40},
+        "description": {"max_chars": 200},
+        "photo": {"max_bytes": PHOTO_MAX_BYTES, "max_pixels": PHOTO_MAX_PIXELS},
+    }
+    base = clothing_schema()
+    features = tuple(f.model_copy(update=smaller.get(f.name, {})) for f in base.features)
+    return base.model_copy(update={"features": features})
 
 
 def expected_price(year: int, description: str = "", photo: bool = False) -> float:
@@ -50,7 +47,7 @@ def expected_price(year: int, description: str = "", photo: bool = False) -> flo
 
 
 class FakePredictor:
-    """Satisfies service.predictor.PricePredictor without TensorFlow."""
+    """Satisfies service.inference.predictor.PricePredictor without TensorFlow."""
 
     def __init__(
         self,
@@ -79,7 +76,7 @@ class FakePredictor:
         self._lock = threading.Lock()
 
     def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
-        return prepare_listing(self.schema, self.photo_sizes, listing, root)
+        return prepare(self.schema, self.photo_sizes, listing, root)
 
     def forward(self, rows: Sequence[PreparedListing]) -> list[PriceEstimate]:
         if self.broken:
@@ -100,11 +97,11 @@ class FakePredictor:
         return PriceEstimate(price, price * 0.8, price * 1.25)
 
 
-def factory_of(*predictors: FakePredictor) -> Callable[[str, Settings], FakePredictor]:
+def factory_of(*predictors: FakePredictor) -> Callable[[str, RuntimeSettings], FakePredictor]:
     """A predictor factory serving the fake whose version the URI names (the first by default)."""
     by_version = {p.info.version: p for p in predictors}
 
-    def load(uri: str, settings: Settings) -> FakePredictor:
+    def load(uri: str, settings: RuntimeSettings) -> FakePredictor:
         version = uri.rsplit("/", 1)[-1]
         return by_version.get(version, predictors[0])
 

@@ -32,7 +32,8 @@ def test_batch_answers_in_order_and_one_bad_listing_fails_alone(client: TestClie
     statuses = {i: out[i]["error"]["status"] for i in (1, 3, 4, 5)}
     assert statuses == {1: 422, 3: 413, 4: 415, 5: 422}
     assert out[1]["error"]["detail"][0]["loc"] == ["body", "listings", 1, "year"]
-    assert out[1]["error"]["detail"][0]["ctx"] == {"ge": 1960}
+    assert out[1]["error"]["detail"][0]["msg"] == "1800 is below the minimum 1960"
+    assert out[1]["error"]["detail"][0]["ctx"] == {"min": 1960, "max": 2026}
     assert out[3]["error"]["detail"][0]["loc"] == ["body", "listings", 3, "photo"]
 
 
@@ -61,3 +62,56 @@ def test_batch_size_limit_and_shape(start_app: StartApp) -> None:
 def test_batch_needs_json(client: TestClient) -> None:
     response = client.post("/v1/predict/batch", data={"year": "2000"})
     assert response.status_code == 415
+
+
+# Listings each route must refuse alike: field rules, types, names, photos, text encodings.
+BAD_LISTINGS: list[object] = [
+    {"year": 2031},
+    {"year": 1800, "description": "d"},
+    {"year": "nineteen"},
+    {"year": 2001.5},
+    {"year": True},
+    {"brand": "x"},
+    {"year": 2001, "description": "y" * 201},
+    {"year": 2001, "colour": "red"},
+    {"year": 2001, "brand": 12},
+    {"year": 2001, "photo": "not base64 !!"},
+    {"year": 2001, "photo": ["a"]},
+    {"year": 2001, "photo": b64(bomb_png())},
+    {"year": None},
+    "not an object",
+    [1, 2],
+]
+
+
+@pytest.mark.parametrize("listing", BAD_LISTINGS, ids=lambda x: str(x)[:30])
+def test_a_bad_listing_gets_the_same_answer_alone_and_in_a_batch(
+    client: TestClient, listing: object
+) -> None:
+    alone = client.post("/v1/predict", json=listing)
+    batch = client.post("/v1/predict/batch", json={"listings": [listing, {"year": 2001}]})
+    assert 400 <= alone.status_code < 500, alone.text
+    assert batch.status_code == 200, batch.text
+    entry, good = batch.json()["predictions"]
+    assert "price" in good
+    detail = entry["error"]["detail"]
+    for item in detail:  # the batch names the listing: ["body", "listings", 0, field...]
+        assert item["loc"][:3] == ["body", "listings", 0]
+        item["loc"] = ["body", *item["loc"][3:]]
+    assert (entry["error"]["status"], detail) == (alone.status_code, alone.json()["detail"])
+
+
+# Bodies that are not JSON: both routes say so in the same words.
+BAD_JSON = [b"{not json", b"\xff\xfe", b'{"year": NaN}', b'{"description": "\\ud800"}', b"[" * 5000]
+
+
+@pytest.mark.parametrize("body", BAD_JSON)
+def test_a_body_that_is_not_json_gets_the_same_answer_from_both_routes(
+    client: TestClient, body: bytes
+) -> None:
+    headers = {"content-type": "application/json"}
+    alone = client.post("/v1/predict", content=body, headers=headers)
+    batch = client.post("/v1/predict/batch", content=body, headers=headers)
+    assert alone.status_code == batch.status_code == 422, alone.text
+    assert alone.json() == batch.json()
+    assert alone.json()["detail"][0]["type"] == "json_invalid"

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from service.batcher import MicroBatcher
-from service.listing import PreparedListing
-from service.metrics import ServiceMetrics
+from models.inputs import PreparedListing
+from service.inference.batcher import MicroBatcher
+from service.inference.metrics import ServiceMetrics
 from tests.api.conftest import StartApp
 from tests.api.fakes import FakePredictor, expected_price
 

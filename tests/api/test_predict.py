@@ -65,15 +65,15 @@ def test_optional_fields_and_photo_may_be_left_out(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("listing", "field", "problem", "limit"),
     [
-        ({"year": 1800}, "year", "greater than or equal to 1960", {"ge": 1960}),
-        ({"year": 2031}, "year", "less than or equal to 2026", {"le": 2026}),
+        ({"year": 1800}, "year", "1800 is below the minimum 1960", {"min": 1960, "max": 2026}),
+        ({"year": 2031}, "year", "2031 is above the maximum 2026", {"min": 1960, "max": 2026}),
         ({"year": 2001.5}, "year", "valid integer", None),
         ({"brand": "x"}, "year", "Field required", None),
         (
             {"year": 2001, "description": "y" * 201},
             "description",
-            "at most 200",
-            {"max_length": 200},
+            "is 201 characters long; the limit is 200",
+            {"max_chars": 200},
         ),
         ({"year": 2001, "colour": "red"}, "colour", "Extra inputs are not permitted", None),
         ({"year": 2001, "brand": 12}, "brand", "valid string", None),
@@ -105,7 +105,7 @@ def test_invalid_form_field_is_422_too(client: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("body", "kind"),
-    [(b"{not json", "json_invalid"), (b"[1, 2]", "model_type"), (b"\xff\xfe", "json_invalid")],
+    [(b"{not json", "json_invalid"), (b"[1, 2]", "dict_type"), (b"\xff\xfe", "json_invalid")],
 )
 def test_body_that_is_not_a_json_object_is_422(client: TestClient, body: bytes, kind: str) -> None:
     response = client.post(

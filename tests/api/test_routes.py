@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.types import Message
 
-from service.settings import Settings
+from service.inference.settings import RuntimeSettings
 from tests.api.conftest import StartApp, wait_ready
 from tests.api.fakes import FakePredictor, factory_of
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.api
 
@@ -33,7 +33,7 @@ def test_health_is_open_and_ready_waits_for_a_warm_model(start_app: StartApp) ->
     release = threading.Event()
     fake = FakePredictor()
 
-    def slow_factory(uri: str, settings: Settings) -> FakePredictor:
+    def slow_factory(uri: str, settings: RuntimeSettings) -> FakePredictor:
         release.wait(10)
         return fake
 
@@ -130,9 +130,9 @@ def test_reload_swaps_to_the_new_version_and_survives_a_broken_one(start_app: St
 
     assert served_version() == "1"
     alias["version"] = "2"
-    _eventually(lambda: served_version() == "2")
+    eventually(lambda: served_version() == "2")
     alias["version"] = "3"
-    _eventually(lambda: 'outcome="failure"} 1.0' in client.get("/metrics").text)
+    eventually(lambda: 'outcome="failure"} 1.0' in client.get("/metrics").text)
     assert served_version() == "2"
     assert client.get("/readyz").json()["model"]["version"] == "2"
     assert (
@@ -152,20 +152,11 @@ def test_requests_in_flight_finish_on_the_old_version(start_app: StartApp) -> No
     )
     with ThreadPoolExecutor(1) as pool:
         slow = pool.submit(client.post, "/v1/predict", json={"year": 2000})
-        _eventually(lambda: bool(v1.forward_sizes))  # inside v1's forward pass now
+        eventually(lambda: bool(v1.forward_sizes))  # inside v1's forward pass now
         alias["version"] = "2"
-        _eventually(lambda: client.get("/readyz").json()["model"]["version"] == "2")
+        eventually(lambda: client.get("/readyz").json()["model"]["version"] == "2")
         assert slow.result().json()["model"]["version"] == "1"
     assert client.post("/v1/predict", json={"year": 2000}).json()["model"]["version"] == "2"
-
-
-def _eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_client_that_leaves_mid_body_is_counted_499_not_500(client: TestClient) -> None:

@@ -72,3 +72,28 @@ def test_a_wrong_key_is_refused_before_the_body_is_read(guarded: TestClient) -> 
 
     response = guarded.post("/v1/predict", content=body(), headers={"X-API-Key": "wrong"})
     assert response.status_code == 401
+
+
+def _unguarded(client: TestClient, prefix: str = "") -> list[tuple[str, int]]:
+    """Every /v1 route asked without a key: those that did not answer 401."""
+    calls = [
+        client.post(f"{prefix}/v1/predict", json={"year": 2000}),
+        client.post(f"{prefix}/v1/predict/batch", json={"listings": [{"year": 2000}]}),
+        client.get(f"{prefix}/v1/model"),
+    ]
+    return [(str(r.url), r.status_code) for r in calls if r.status_code != 401]
+
+
+def test_the_key_holds_under_a_root_path(start_app: StartApp) -> None:
+    # As `uvicorn --root-path /api` behind a proxy: the path the app sees starts with /api.
+    client = start_app(api_key=KEY, root_path="/api")
+    assert _unguarded(client, "/api") == []
+    assert _unguarded(client) == []
+    answer = client.post("/api/v1/predict", json={"year": 2000}, headers={"X-API-Key": KEY})
+    assert answer.status_code == 200, answer.text
+
+
+def test_the_key_holds_in_a_mounted_app(mounted: TestClient) -> None:
+    assert _unguarded(mounted, "/appraiser") == []
+    answer = mounted.post("/appraiser/v1/predict", json={"year": 2000}, headers={"X-API-Key": KEY})
+    assert answer.status_code == 200, answer.text

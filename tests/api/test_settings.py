@@ -9,7 +9,8 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from appraise import app as cli_app
-from service.settings import Settings, get_settings
+from service.api.settings import Settings, get_settings
+from service.scoring.settings import ScoringSettings
 
 pytestmark = pytest.mark.api
 
@@ -47,9 +48,13 @@ def test_batch_scoring_keeps_tensorflows_threads_unless_set(
 ) -> None:
     monkeypatch.delenv("APPRAISER_INTRA_OP_THREADS", raising=False)
     monkeypatch.setenv("APPRAISER_INTER_OP_THREADS", "3")
-    serving, scoring = Settings(), Settings().for_batch_scoring()
+    serving, scoring = Settings(), ScoringSettings()
     assert (serving.intra_op_threads, serving.inter_op_threads) == (1, 3)
     assert (scoring.intra_op_threads, scoring.inter_op_threads) == (0, 3)
+
+
+def test_batch_scoring_has_no_http_settings() -> None:
+    assert not {"host", "port", "api_key", "max_body_bytes"} & set(ScoringSettings.model_fields)
 
 
 def test_empty_api_key_means_no_key(monkeypatch: pytest.MonkeyPatch) -> None:

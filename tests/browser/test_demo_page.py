@@ -19,8 +19,8 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from service.app import create_app
-from service.settings import Settings
+from service.api.app import create_app
+from service.api.settings import Settings
 from tests.api.fakes import FakePredictor, expected_price, factory_of, jpeg
 
 pytestmark = pytest.mark.browser
@@ -121,7 +121,7 @@ def test_a_bad_field_is_shown_next_to_it(page: Page, base_url: str) -> None:
     page.fill("#f-year", "1800")
     page.click("#submit")
     error = page.locator('[data-field="year"] .field-error')
-    expect(error).to_contain_text("greater than or equal to 1960")
+    expect(error).to_contain_text("1800 is below the minimum 1960")
     expect(page.locator("#result")).to_be_hidden()
 
 

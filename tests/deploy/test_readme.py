@@ -14,7 +14,7 @@ from mlflow.cli import server as mlflow_server
 from typer.main import get_command
 
 from appraise import app as appraise_app
-from service.settings import Settings
+from service.api.settings import Settings
 from tests.deploy.dockerfile import instructions, stages
 
 pytestmark = pytest.mark.deploy

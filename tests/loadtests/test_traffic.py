@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from loadtests.pool import Listing, Pool, Source, parse_sources
+from bench.pool import Listing, Pool, Source, parse_sources
 from loadtests.traffic import (
     BUILDERS,
     Call,

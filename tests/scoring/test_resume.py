@@ -15,7 +15,7 @@ import pytest
 from service.scoring.errors import ScoringError
 from service.scoring.job import run_job
 from service.scoring.request import ScoreRequest
-from service.settings import Settings
+from service.scoring.settings import ScoringSettings
 from tests.scoring.conftest import MODEL_URI, Store, read_table, run_score
 
 pytestmark = pytest.mark.scoring
@@ -49,7 +49,7 @@ def test_crash_then_resume_scores_only_the_rest_and_matches_a_clean_run(
     output = tmp_path / "out.csv"
     request = ScoreRequest(MODEL_URI, dataset, output, chunk_size=8, progress=False)
     with pytest.raises(CrashError):
-        run_job(request, Settings(), say=lambda _: None, on_part=_crash_after(2))  # type: ignore[arg-type]
+        run_job(request, ScoringSettings(), say=lambda _: None, on_part=_crash_after(2))  # type: ignore[arg-type]
     assert not output.exists()  # never a partial file under the final name
     assert _done_parts(output) == 2
     result = run_score(MODEL_URI, dataset, output, "--chunk-size", "8", "--resume", "--json")
@@ -67,7 +67,7 @@ def test_resume_refuses_the_parts_of_a_different_job(
     output = tmp_path / "out.parquet"
     request = ScoreRequest(MODEL_URI, dataset, output, chunk_size=8, progress=False)
     with pytest.raises(CrashError):
-        run_job(request, Settings(), say=lambda _: None, on_part=_crash_after(1))  # type: ignore[arg-type]
+        run_job(request, ScoringSettings(), say=lambda _: None, on_part=_crash_after(1))  # type: ignore[arg-type]
     result = run_score(MODEL_URI, dataset, output, "--chunk-size", "10", "--resume")
     assert result.exit_code == 1
     assert "belongs to a different job (chunk_size: was 8, now 10)" in result.output
@@ -75,7 +75,7 @@ def test_resume_refuses_the_parts_of_a_different_job(
         os.utime(dataset / "listings.csv", ns=(0, 0))
         run_job(
             ScoreRequest(MODEL_URI, dataset, output, chunk_size=8, resume=True, progress=False),
-            Settings(),
+            ScoringSettings(),
             say=lambda _: None,
         )
     fresh = run_score(MODEL_URI, dataset, output, "--chunk-size", "10")  # no --resume: start over

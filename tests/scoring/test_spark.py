@@ -51,7 +51,7 @@ def test_the_cli_and_the_local_engine_never_import_pyspark() -> None:
     code = (
         "import sys, appraise\n"
         "assert 'tensorflow' not in sys.modules, 'appraise --help would load TensorFlow'\n"
-        "import service.scoring.job, service.app\n"
+        "import service.scoring.job, service.api.app\n"
         "assert 'pyspark' not in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

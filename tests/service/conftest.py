@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.settings import Settings
+from service.api.app import create_app
+from service.api.settings import Settings
+from tests.api.conftest import wait_ready
 from tests.tiny import tiny_config
 from training.config import TrainConfig
 from training.pipeline import train
@@ -63,29 +63,16 @@ def serve(store: Store) -> Iterator[ServeApp]:
                 **settings,
             }
             client = stack.enter_context(TestClient(create_app(Settings(**values))))
-            wait_ready(client)
+            wait_ready(client, timeout_s=120)
             return client
 
         yield start
 
 
-def wait_ready(client: TestClient, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if client.get("/readyz").status_code == 200:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not ready after {timeout_s} s: {client.get('/readyz').json()}")
-
-
 def listings(dataset: Path, n: int) -> list[dict[str, Any]]:
-    """`n` raw listings from the tiny dataset, photo bytes inlined; every 4th without photo.
-
-    Only listings with a description: the pyfunc wrapper turns a missing description into the
-    text 'nan' when a batch mixes missing and present ones (reported), the service sends ''.
-    """
+    """`n` raw listings from the tiny dataset, photo bytes inlined; every 4th without photo."""
     frame = pd.read_csv(dataset / "listings.csv", dtype=str, keep_default_na=False)
-    frame = frame[(frame["description"] != "") & (frame["photo"] != "")].head(n)
+    frame = frame[frame["photo"] != ""].head(n)
     rows = []
     for i, row in enumerate(frame.itertuples()):
         photo = (dataset / str(row.photo)).read_bytes() if i % 4 else None

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from service.listing import InputError
-from service.loading import load_predictor
-from service.predictor import PriceEstimate
-from service.settings import Settings
+from service.api.settings import Settings
+from service.inference.listing import InputError
+from service.inference.loading import load_predictor
+from service.inference.predictor import PriceEstimate
 from tests.service.conftest import NAME, ServeApp, Store, as_json, listings
 
 pytestmark = pytest.mark.service

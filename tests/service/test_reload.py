@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import mlflow
@@ -17,6 +15,7 @@ from mlflow.tracking import MlflowClient
 from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT, AppraiserModel
 from models.schema import clothing_schema
 from tests.service.conftest import NAME, ServeApp, Store, as_json, listings
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.service
 
@@ -73,15 +72,6 @@ def _register_broken() -> str:
     return str(info.registered_model_version)
 
 
-def _eventually(check: Callable[[], bool], timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_alias_move_is_served_without_failures_and_a_broken_version_is_skipped(
     serve: ServeApp, store: Store
 ) -> None:
@@ -90,16 +80,16 @@ def test_alias_move_is_served_without_failures_and_a_broken_version_is_skipped(
     registry = MlflowClient()
     body = as_json(listings(store.dataset, 2)[1])
     with Traffic(client, body) as traffic:
-        _eventually(lambda: len(traffic.versions) > 5)
+        eventually(lambda: len(traffic.versions) > 5, timeout_s=120)
         assert set(traffic.versions) == {store.version}
         new = _register_copy(store)
         registry.set_registered_model_alias(NAME, "champion", new)
-        _eventually(lambda: traffic.versions[-1:] == [new])
+        eventually(lambda: traffic.versions[-1:] == [new], timeout_s=120)
         broken = _register_broken()
         registry.set_registered_model_alias(NAME, "champion", broken)
-        _eventually(lambda: 'outcome="failure"} 1.0' in client.get("/metrics").text)
+        eventually(lambda: 'outcome="failure"} 1.0' in client.get("/metrics").text, timeout_s=120)
         seen = len(traffic.versions)
-        _eventually(lambda: len(traffic.versions) > seen + 5)
+        eventually(lambda: len(traffic.versions) > seen + 5, timeout_s=120)
     assert traffic.statuses and set(traffic.statuses) == {200}, sorted(set(traffic.statuses))
     assert traffic.versions[-1] == new and broken not in traffic.versions
     assert client.get("/readyz").json()["model"]["version"] == new

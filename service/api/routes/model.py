@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from models.schema import FeatureType
-from service.deps import BatcherDep
-from service.errors import ERROR_RESPONSES
-from service.schemas import ModelDetails
+from service.api.deps import BatcherDep
+from service.api.errors import ERROR_RESPONSES
+from service.api.schemas import ModelDetails
 
 router = APIRouter(prefix="/v1", tags=["model"])
 

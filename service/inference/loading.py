@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from pathlib import Path
@@ -14,9 +15,9 @@ from mlflow.models import Model
 
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
-from service.predictor import ModelInfo, Predictor
-from service.registry import configure_tracking, resolve
-from service.settings import Settings
+from service.inference.predictor import Predictor
+from service.inference.registry import configure_tracking, resolve
+from service.inference.settings import RuntimeSettings
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class ModelLoadError(RuntimeError):
     """The URI does not lead to a usable Appraiser model; the message says why."""
 
 
-def configure_runtime(settings: Settings) -> None:
+def configure_runtime(settings: RuntimeSettings) -> None:
     """Apply the TensorFlow thread counts; only possible before TensorFlow first runs an op."""
     threading = tf.config.threading
     wanted = (settings.intra_op_threads, settings.inter_op_threads)
@@ -50,23 +51,23 @@ def pick_device(choice: str) -> str:
     return "/GPU:0" if gpus and choice != "cpu" else "/CPU:0"
 
 
-def load_predictor(uri: str, settings: Settings) -> Predictor:
+def load_predictor(uri: str, settings: RuntimeSettings) -> Predictor:
     """Resolve `uri` to one version, load it and wrap it in a (not yet warmed) Predictor."""
     configure_tracking(settings.tracking_uri)
     configure_runtime(settings)
     device = pick_device(settings.device)
     try:
-        ref = resolve(uri)
+        found = resolve(uri)
         # Variables are placed when the model loads: load it on the device that will run it.
         with tempfile.TemporaryDirectory(prefix="appraiser-model-") as tmp, tf.device(device):
-            local = mlflow.artifacts.download_artifacts(ref.load_uri, dst_path=tmp)
+            local = mlflow.artifacts.download_artifacts(found.uri, dst_path=tmp)
             wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
             example = _input_example(Path(local), getattr(wrapper, "schema", None))
     except (MlflowException, OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load {uri}: {exc}") from exc
     if not isinstance(wrapper, AppraiserModel):
         raise ModelLoadError(f"{uri} is a {type(wrapper).__name__}, not an Appraiser model")
-    info = ModelInfo(ref.name, ref.version, ref.load_uri, ref.run_id, ref.test_metrics, example)
+    info = dataclasses.replace(found, example=example)
     return Predictor(wrapper.keras_model, wrapper.schema, info, settings.batch_sizes, device)
 
 

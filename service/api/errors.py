@@ -15,10 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.batcher import BatcherClosedError, QueueFullError
-from service.listing import InputError
-from service.schemas import ErrorItem, ErrorResponse, ListingError
-from service.slot import NotReadyError
+from service.api.schemas import ErrorItem, ErrorResponse, ListingError
+from service.inference.batcher import BatcherClosedError, QueueFullError
+from service.inference.listing import InputError
+from service.inference.slot import NotReadyError
 
 log = logging.getLogger(__name__)
 Loc = tuple[str | int, ...]
@@ -80,7 +80,8 @@ def _plain_ctx(ctx: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {k: v if isinstance(v, plain) else str(v) for k, v in ctx.items()}
 
 
-def _respond(error: ApiError) -> JSONResponse:
+def error_response(error: ApiError) -> JSONResponse:
+    """The answer to `error`, in the shared shape."""
     body = ErrorResponse(detail=error.items).model_dump(mode="json", exclude_none=True)
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
@@ -90,32 +91,32 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        return _respond(exc)
+        return error_response(exc)
 
     async def on_input_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, InputError)
-        return _respond(from_input(exc, ("body",)))
+        return error_response(from_input(exc, ("body",)))
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return _respond(from_validation(exc.errors()))
+        return error_response(from_validation(exc.errors()))
 
     async def on_http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         error = api_error(exc.status_code, str(exc.detail), "http_error")
         error.headers = dict(exc.headers or {})
-        return _respond(error)
+        return error_response(error)
 
     async def on_unavailable(_: Request, exc: Exception) -> JSONResponse:
         retry = "1" if isinstance(exc, QueueFullError) else "5"
         error = api_error(503, str(exc), "unavailable")
         error.headers = {"Retry-After": retry}
-        return _respond(error)
+        return error_response(error)
 
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         # Last resort: client input never gets here; a server bug does, and must be logged.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _respond(api_error(500, "internal server error", "server_error"))
+        return error_response(api_error(500, "internal server error", "server_error"))
 
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(InputError, on_input_error)

@@ -49,12 +49,6 @@ class ServiceMetrics:
             ("outcome",),
             registry=r,
         )
-        self.listings = Counter(
-            "appraiser_listings",
-            "Listings answered, by outcome (priced, or the kind of error).",
-            ("outcome",),
-            registry=r,
-        )
 
     def serving(self, name: str, version: str, device: str) -> None:
         """Record which model now answers requests."""

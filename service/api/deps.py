@@ -12,9 +12,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.batcher import MicroBatcher
-from service.metrics import ServiceMetrics
-from service.slot import ModelSlot
+from service.inference.batcher import MicroBatcher
+from service.inference.metrics import ServiceMetrics
+from service.inference.slot import ModelSlot
 
 
 async def get_slot(request: Request) -> ModelSlot:
@@ -38,7 +38,7 @@ async def get_batcher(slot: Annotated[ModelSlot, Depends(get_slot)]) -> AsyncIte
 
 def serving(slot: ModelSlot) -> AbstractContextManager[MicroBatcher]:
     """Hold the batcher serving now; `get_batcher` for routes that skip dependency solving
-    (service.routes.plain)."""
+    (service.api.routes.plain)."""
     return slot.require().in_use()
 
 

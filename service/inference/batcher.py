@@ -7,8 +7,8 @@ loop: under load the loop is busy with HTTP, and a pass that had to be scheduled
 leave the model idle.
 With fewer than `target` listings queued, the model thread waits up to `max_wait` for more, but
 only while other listings are still being prepared: a lone request on an idle service never
-waits, and under load passes grow to the target, so each pays the fixed cost of a pass (~1.2 ms)
-for more listings (docs/benchmarks.md).
+waits, and under load passes grow to the target, so each pays the fixed cost of a pass for more
+listings (docs/benchmarks.md, "Figures behind the code").
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from service.listing import PreparedListing
-from service.metrics import ServiceMetrics
-from service.predictor import PriceEstimate, PricePredictor
+from models.inputs import PreparedListing
+from service.inference.metrics import ServiceMetrics
+from service.inference.predictor import PriceEstimate, PricePredictor
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,6 @@ class MicroBatcher:
         self._idle.set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: threading.Thread | None = None
-        self.forward_passes = 0
 
     def start(self) -> None:
         """Start the model thread; answers go back to the running event loop."""
@@ -193,7 +192,7 @@ class MicroBatcher:
     def _room(self, taken: int) -> int:
         """How many listings this pass takes: up to the target, all there are; beyond it, the
         largest batch shape they fill. 20 listings run as a full pass of 16 and the other 4 go
-        in the next, rather than all 20 padded to a pass of 32 that costs 1.6 times as much."""
+        in the next, rather than all 20 padded to a pass of 32 that costs much more."""
         available = taken + self._queue.qsize()
         if available <= self._target:
             return available
@@ -217,7 +216,6 @@ class MicroBatcher:
         live = [j for j in jobs if not j.answer.done()]
         if not live:
             return
-        self.forward_passes += 1
         self._metrics.batch_size.observe(len(live))
         try:
             with self._metrics.forward_seconds.time():

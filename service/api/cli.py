@@ -30,22 +30,21 @@ def serve(
 
     from pydantic import ValidationError
 
-    from service.settings import Settings
+    from service.api.settings import Settings
+    from service.inference.settings import settings_errors
 
     overrides = {"model_uri": model, "host": host, "port": port}
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            typer.echo(f"error: setting {where}: {error['msg']}", err=True)
+        typer.echo("\n".join(settings_errors(exc)), err=True)
         raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     import uvicorn
 
-    from service.app import create_app
+    from service.api.app import create_app
 
     typer.echo(f"serving {settings.model_uri} on http://{settings.host}:{settings.port}/", err=True)
     uvicorn.run(
@@ -54,7 +53,7 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
-        # httptools parses HTTP in C: a quarter less event-loop CPU per request than h11, the
+        # httptools parses HTTP in C: less event-loop CPU per request than h11, the
         # pure-Python default; uvloop kept fewer cores busy and answered less (docs/benchmarks.md).
         http="httptools",
         loop="asyncio",

@@ -6,13 +6,13 @@ including the ones other middleware or error handlers produce.
 
 from __future__ import annotations
 
-import json
 import time
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.metrics import ServiceMetrics
+from service.api.errors import ApiError, api_error, error_response
+from service.inference.metrics import ServiceMetrics
 
 
 class BodyTooLargeError(Exception):
@@ -33,10 +33,12 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared == -1:
-            await reject(send, 400, "Content-Length is not a number", "bad_request")
+            where = ("header", "content-length")
+            bad = api_error(400, "Content-Length is not a number", "bad_request", where)
+            await _refuse(bad, scope, receive, send)
             return
         if declared is not None and declared > self.max_bytes:
-            await self._too_large(send)
+            await _refuse(self._too_large(), scope, receive, send)
             return
         received = 0
         started = False
@@ -60,13 +62,21 @@ class BodyLimitMiddleware:
         except BodyTooLargeError:
             if started:  # too late to answer 413; the server drops the connection
                 raise
-            await self._too_large(send)
+            await _refuse(self._too_large(), scope, receive, send)
 
-    async def _too_large(self, send: Send) -> None:
+    def _too_large(self) -> ApiError:
         msg = f"request body is over the limit of {self.max_bytes} bytes"
-        await reject(send, 413, msg, "too_large", ctx={"max_bytes": self.max_bytes})
+        return api_error(413, msg, "too_large", ("body",), {"max_bytes": self.max_bytes})
 
 
+async def _refuse(error: ApiError, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer `error` before the app has read the body, and close the connection: the unread
+    body is not worth receiving."""
+    error.headers["Connection"] = "close"
+    await error_response(error)(scope, receive, send)
+
+
+ROUTE_TEMPLATE = "appraiser.route"  # scope key: the template of a plain (Starlette) route
 CLIENT_CLOSED = 499  # nginx's status for "client closed the request": keeps 500 for our faults
 
 
@@ -97,43 +107,16 @@ class LatencyMiddleware:
             status = CLIENT_CLOSED
         finally:
             # The template (/v1/predict), never the raw path: raw paths would explode cardinality.
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = scope.get(ROUTE_TEMPLATE) or getattr(scope.get("route"), "path", "unmatched")
             self.metrics.request_seconds.labels(route, scope["method"], str(status)).observe(
                 time.perf_counter() - start
             )
 
 
-def header(scope: Scope, name: bytes) -> bytes | None:
-    """The first value of header `name` (lower case, as ASGI gives names), or None."""
-    return next((value for key, value in scope["headers"] if key == name), None)
-
-
 def _content_length(scope: Scope) -> int | None:
     """The declared body size; None when absent, -1 when malformed."""
-    value = header(scope, b"content-length")
+    value = next((v for k, v in scope["headers"] if k == b"content-length"), None)
     if value is None:
         return None
     text = value.decode("latin-1").strip()
     return int(text) if text.isdigit() else -1
-
-
-async def reject(
-    send: Send,
-    status: int,
-    msg: str,
-    kind: str,
-    *,
-    loc: list[str] | None = None,
-    ctx: dict[str, int] | None = None,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    """Answer an error in the shared shape before the app has read the body."""
-    item: dict[str, object] = {"loc": loc or ["body"], "msg": msg, "type": kind}
-    if ctx:
-        item["ctx"] = ctx
-    body = json.dumps({"detail": [item]}).encode()
-    # Close the connection: the unread body would otherwise be parsed as the next request.
-    head = [(b"content-type", b"application/json"), (b"connection", b"close"), *(headers or [])]
-    head.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": body})

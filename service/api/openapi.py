@@ -6,28 +6,32 @@ so the document is built on demand and rebuilt when the served version changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from service.bodies import FORM, JSON
-from service.predictor import PricePredictor
-from service.schemas import (
+from service.api.bodies import FORM, JSON
+from service.api.schemas import (
     batch_request_model,
     example_listing,
     listing_form_model,
     listing_model,
 )
-from service.security import declare_api_key
-from service.slot import ModelSlot
+from service.inference.predictor import PricePredictor
+from service.inference.slot import ModelSlot
 
 REF = "#/components/schemas/{model}"
 
 
-def install_openapi(app: FastAPI, slot: ModelSlot, max_listings: int) -> None:
-    """Replace `app.openapi` by a builder that adds the served model's request schemas."""
+def install_openapi(
+    app: FastAPI, slot: ModelSlot, max_listings: int, plain: Sequence[APIRoute]
+) -> None:
+    """Replace `app.openapi` by a builder that adds the served model's request schemas and the
+    `plain` routes' descriptions (routes FastAPI does not serve, so does not document)."""
     cached: dict[str, Any] = {}
 
     def openapi() -> dict[str, Any]:
@@ -38,9 +42,8 @@ def install_openapi(app: FastAPI, slot: ModelSlot, max_listings: int) -> None:
                 title=app.title,
                 version=app.version,
                 description=app.description,
-                routes=app.routes,
+                routes=[*app.routes, *plain],
             )
-            declare_api_key(doc)
             if current is not None:
                 add_request_schemas(doc, current.predictor, max_listings)
             cached.update(key=key, doc=doc)

@@ -2,10 +2,10 @@
 
 One class serves the HTTP API and the batch scorer. `prepare` validates and decodes one listing
 (thread-safe, run it in a pool); `forward` scores prepared listings in one compiled pass per
-chunk. Keras `predict` builds a data pipeline per call (~115 ms); the `tf.function` here, traced
-once with a fixed input signature, costs a few ms. Passes call its concrete function: that skips
-the signature matching and trace lookup of each `tf.function` call: a third to a half less of
-the model thread's CPU per call (`make bench-pass`, docs/benchmarks.md).
+chunk. Keras `predict` builds a data pipeline per call; the `tf.function` here is traced once
+with a fixed input signature, and passes call its concrete function, which skips each call's
+signature matching and trace lookup (`make bench-pass`; figures in docs/benchmarks.md, "Figures
+behind the code").
 """
 
 from __future__ import annotations
@@ -13,39 +13,21 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
 
-from models.inputs import image_size
+from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_size
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
-from service.listing import InputError, PreparedListing, batch_arrays, prepare_listing
+from service.inference.listing import InputError, prepare
+from service.inference.registry import ModelInfo
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32)
-_DTYPES = {
-    FeatureType.CATEGORY: tf.string,
-    FeatureType.TEXT: tf.string,
-    FeatureType.INTEGER: tf.int64,
-    FeatureType.NUMBER: tf.float32,
-    FeatureType.IMAGE: tf.uint8,
-}
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What the service says about the model it serves."""
-
-    name: str
-    version: str
-    uri: str
-    run_id: str | None = None
-    test_metrics: dict[str, float] = field(default_factory=dict)
-    example: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +105,7 @@ class Predictor:
 
     def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing:
         """Validate one listing and decode its photos; raises InputError naming the field."""
-        return prepare_listing(self._schema, self.photo_sizes, listing, root)
+        return prepare(self._schema, self.photo_sizes, listing, root)
 
     def forward(self, rows: Sequence[PreparedListing]) -> list[PriceEstimate]:
         """Prices of prepared listings, one compiled pass per chunk of the largest batch size."""
@@ -194,18 +176,10 @@ class Predictor:
         return next(size for size in self._batch_sizes if size >= n)
 
     def _prices(self, rows: Sequence[PreparedListing], size: int) -> np.ndarray:
-        tensors = self._tensors(rows, size)
+        tensors = batch_inputs(self._schema, rows, self.photo_sizes, size)
         with tf.device(self._device):
             quantiles = self._compiled(tensors).numpy()
         return quantiles_to_prices(quantiles[: len(rows)], self._median)
-
-    def _tensors(self, rows: Sequence[PreparedListing], size: int) -> dict[str, tf.Tensor]:
-        """The forward pass's inputs for `rows`, padded to `size`."""
-        arrays = batch_arrays(self._schema, self.photo_sizes, rows, size)
-        return {
-            f.name: tf.constant(arrays[f.name], dtype=_DTYPES[f.type])
-            for f in self._schema.features
-        }
 
     def _call(self, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
         return self._model(inputs, training=False)
@@ -218,5 +192,7 @@ class Predictor:
             if feature.type == FeatureType.IMAGE:
                 side = self.photo_sizes[feature.name]
                 shape = (None, side, side, 3)
-            specs[feature.name] = tf.TensorSpec(shape, _DTYPES[feature.type], name=feature.name)
+            specs[feature.name] = tf.TensorSpec(
+                shape, INPUT_DTYPES[feature.type], name=feature.name
+            )
         return specs

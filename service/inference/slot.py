@@ -13,22 +13,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
-from service.batcher import MicroBatcher
-from service.metrics import ServiceMetrics
-from service.predictor import PricePredictor
-from service.settings import Settings
+from service.inference.batcher import MicroBatcher
+from service.inference.metrics import ServiceMetrics
+from service.inference.predictor import PricePredictor
+from service.inference.settings import RuntimeSettings, ServingSettings
 
 log = logging.getLogger(__name__)
-PredictorFactory = Callable[[str, Settings], PricePredictor]
+PredictorFactory = Callable[[str, RuntimeSettings], PricePredictor]
 Status = Literal["loading", "ready", "failed"]
 
 
 def _settle_heap(collect: bool) -> None:
-    """Hide the long-lived objects (libraries, model graphs: ~500k) from the garbage collector.
+    """Hide the long-lived objects (libraries, model graphs) from the garbage collector.
 
-    Otherwise every full collection walks them all and stalls the event loop for 100-400 ms
-    under load. With `collect`, a model swapped out since the last freeze is freed first (one
-    ~0.3 s pause per reload).
+    Otherwise every full collection walks them all and stalls the event loop under load. With
+    `collect`, a model swapped out since the last freeze is freed first (one short pause per
+    reload). Figures: docs/benchmarks.md, "Figures behind the code".
     """
     if collect:
         gc.unfreeze()
@@ -44,7 +44,7 @@ class ModelSlot:
     """Holds the batcher of the model that answers requests, and replaces it safely."""
 
     def __init__(
-        self, settings: Settings, factory: PredictorFactory, metrics: ServiceMetrics
+        self, settings: ServingSettings, factory: PredictorFactory, metrics: ServiceMetrics
     ) -> None:
         self._settings = settings
         self._factory = factory

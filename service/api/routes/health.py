@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.deps import SlotDep
-from service.schemas import Health, ModelRef, Readiness
+from service.api.deps import SlotDep
+from service.api.schemas import Health, ModelRef, Readiness
 
 router = APIRouter(tags=["health"])
 

@@ -12,19 +12,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.errors import install_error_handlers
-from service.metrics import ServiceMetrics
-from service.middleware import BodyLimitMiddleware, LatencyMiddleware
-from service.openapi import install_openapi
-from service.reload import AliasWatcher, VersionResolver
-from service.routes import demo, health, metrics, model, predict
-from service.routes.plain import PlainDispatch
-from service.security import ApiKeyMiddleware
-from service.settings import Settings, get_settings
-from service.slot import ModelSlot, PredictorFactory
+from service.api.errors import install_error_handlers
+from service.api.middleware import BodyLimitMiddleware, LatencyMiddleware
+from service.api.openapi import install_openapi
+from service.api.routes import demo, health, metrics, model, predict
+from service.api.security import ApiKeyCheck
+from service.api.settings import Settings, get_settings
+from service.inference.metrics import ServiceMetrics
+from service.inference.reload import AliasWatcher, VersionResolver
+from service.inference.slot import ModelSlot, PredictorFactory
 
 DESCRIPTION = (
     "Price a second-hand listing from everything it has at once (its fields and its photo), "
@@ -40,8 +39,8 @@ def create_app(
     """A ready-to-run app; pass a fake `predictor_factory` (and resolver) to test without MLflow."""
     settings = settings or get_settings()
     if predictor_factory is None or version_resolver is None:
-        from service.loading import load_predictor
-        from service.registry import alias_version
+        from service.inference.loading import load_predictor
+        from service.inference.registry import alias_version
 
         predictor_factory = predictor_factory or load_predictor
         version_resolver = version_resolver or alias_version
@@ -49,17 +48,16 @@ def create_app(
     slot = ModelSlot(settings, predictor_factory, service_metrics)
     lifespan = _lifespan(settings, slot, service_metrics, version_resolver)
     app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
-    app.include_router(predict.router)
-    app.include_router(model.router)
+    key_check = ApiKeyCheck(settings.api_key)
+    predict.install(app, key_check)
+    app.include_router(model.router, dependencies=[Depends(key_check)])
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=demo.STATIC), name="static")
     install_error_handlers(app)
-    install_openapi(app, slot, settings.max_batch_listings)
-    # Each add_middleware wraps the ones before it: the dispatch runs last, after the checks.
-    app.add_middleware(PlainDispatch, routes=predict.router.routes, handlers=app.exception_handlers)
-    app.add_middleware(ApiKeyMiddleware, key=settings.api_key)  # guards /v1/*
+    install_openapi(app, slot, settings.max_batch_listings, predict.documented(key_check))
+    # Each add_middleware wraps the ones before it: the latency histogram sees every answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(LatencyMiddleware, metrics=service_metrics)  # outermost: sees every 413
     return app

@@ -1,5 +1,8 @@
 """Request and response models. Request models are built from the served model's own schema,
 so a clothing model and a house-price model each get their real fields in the API and docs.
+
+A request model checks field names and JSON types only. The limits appear in its JSON schema
+(the docs) but are checked by the listing rules (`models.validation`), one wording everywhere.
 """
 
 from __future__ import annotations
@@ -133,7 +136,10 @@ def _field(feature: Feature, form: bool) -> tuple[Any, Any]:
     extra = {"default": ...} if feature.is_required else {"default": None}
     kind = kind if feature.is_required else kind | None
     return kind, Field(
-        alias=feature.name, description=_describe(feature), **extra, **_limits(feature)
+        alias=feature.name,
+        description=_describe(feature),
+        json_schema_extra=_documented_limits(feature),
+        **extra,
     )
 
 
@@ -142,7 +148,7 @@ def _type(feature: Feature, form: bool) -> Any:
         case FeatureType.INTEGER:
             return int
         case FeatureType.NUMBER:
-            return Annotated[float, Field(allow_inf_nan=False)]
+            return float
         case FeatureType.IMAGE if form:
             return Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
         case FeatureType.IMAGE:
@@ -151,20 +157,16 @@ def _type(feature: Feature, form: bool) -> Any:
     return str
 
 
-def _limits(feature: Feature) -> dict[str, Any]:
-    """Pydantic constraints: checked on every request and shown in the docs."""
+def _documented_limits(feature: Feature) -> dict[str, Any]:
+    """The feature's limits in JSON schema words, for the docs only."""
     match feature.type:
-        case FeatureType.INTEGER:
-            return {"ge": _whole(feature.min), "le": _whole(feature.max)}
-        case FeatureType.NUMBER:
-            return {"ge": feature.min, "le": feature.max}
+        case FeatureType.INTEGER | FeatureType.NUMBER:
+            bounds = {"minimum": feature.min, "maximum": feature.max}
+            whole = feature.type == FeatureType.INTEGER
+            return {k: int(v) if whole else v for k, v in bounds.items() if v is not None}
         case FeatureType.CATEGORY | FeatureType.TEXT:
-            return {"max_length": feature.max_chars}
+            return {"maxLength": feature.max_chars}
     return {}
-
-
-def _whole(value: float | None) -> int | None:
-    return None if value is None else int(value)
 
 
 def _describe(feature: Feature) -> str:

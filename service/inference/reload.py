@@ -10,8 +10,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from service.registry import alias_parts
-from service.slot import ModelSlot
+from service.inference.registry import alias_parts
+from service.inference.slot import ModelSlot
 
 log = logging.getLogger(__name__)
 VersionResolver = Callable[[str], str | None]

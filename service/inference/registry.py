@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -19,14 +19,16 @@ _RUN = re.compile(r"^runs:/(?P<run_id>[0-9a-f]+)/")
 
 
 @dataclass(frozen=True)
-class ModelRef:
-    """A model pinned down: registry name and version, the URI that loads exactly it, its run."""
+class ModelInfo:
+    """A model pinned down: registry name and version, the URI that loads exactly it, its run
+    and test metrics, and (once loaded) the example logged with it."""
 
     name: str
     version: str
-    load_uri: str
+    uri: str
     run_id: str | None = None
     test_metrics: dict[str, float] = field(default_factory=dict)
+    example: dict[str, Any] | None = None
 
 
 def configure_tracking(tracking_uri: str | None) -> str:
@@ -58,7 +60,7 @@ def alias_version(uri: str) -> str | None:
     return str(MlflowClient().get_model_version_by_alias(*parts).version)
 
 
-def resolve(uri: str) -> ModelRef:
+def resolve(uri: str) -> ModelInfo:
     """Pin `uri` to one version, so what is loaded and what is reported are the same model.
 
     An alias is read once and the version it names is loaded, not the alias itself, which may
@@ -75,10 +77,10 @@ def resolve(uri: str) -> ModelRef:
         run = _RUN.match(uri)
         run_id = run["run_id"] if run else None
         name = uri.rstrip("/").rsplit("/", 1)[-1] or uri
-        return ModelRef(name, "unregistered", uri, run_id, _test_metrics(client, run_id))
+        return ModelInfo(name, "unregistered", uri, run_id, _test_metrics(client, run_id))
     version = str(found.version)
     load_uri = f"models:/{found.name}/{version}"
-    return ModelRef(
+    return ModelInfo(
         found.name, version, load_uri, found.run_id, _test_metrics(client, found.run_id)
     )
 
