@@ -9,6 +9,7 @@ price, then calibrated ones (`CalibratedQuantiles`, the model's output).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -43,39 +44,19 @@ def build_model(
     """The joint model over every feature of `schema`, preprocessing adapted on `train` only.
 
     `train` holds the training split's raw values and the target: the wide path starts as the
-    ridge regression on it, the head at its median log price. A schema holding one kind of
-    feature builds that branch alone (what the ablations use).
+    ridge regression on it. A schema holding one kind of feature builds that branch alone (what
+    the ablations use).
     """
-    inputs: dict[str, Any] = {}
-    parts: list[Any] = []
-    wide: list[Any] = []
-    for i, feature in enumerate(schema.of_type(FeatureType.TEXT)):
-        texts = train[feature.name].tolist()
-        branch = text_branch(feature, config.text, texts, config.modality_dropout, seed + i)
-        raw = inputs[feature.name] = branch.inputs[0]
-        parts.append(branch(raw))
-        if config.wide.enabled and config.wide.text_tokens:
-            wide.append(text_bag_of_words(feature.name, config.wide.text_tokens, texts, raw))
-    for branch in _photo_branches(schema.of_type(FeatureType.IMAGE), config, seed + 100):
-        photos = branch.input  # a dict when one branch reads several photos
-        inputs.update(photos if isinstance(photos, dict) else {photos.name: photos})
-        part = branch(photos)
-        parts.append(Gate(name=f"{branch.name}_gate")(part) if config.photos_last else part)
-    tabular = [f for f in schema.features if f.type in TABULAR_TYPES]
-    if tabular:
-        columns = {f.name: train[f.name].tolist() for f in tabular}
-        encoder = tabular_encoder(tabular, config.tabular, columns)
-        branch_inputs = {f.name: encoder.input[f.name] for f in tabular}
-        inputs.update(branch_inputs)
-        encoded = encoder(branch_inputs)
-        parts.append(tabular_branch(int(encoded.shape[-1]), config.tabular)(encoded))
-        if config.wide.enabled:
-            wide.append(encoded)
-    x = layers.Concatenate(name="joined")(parts) if len(parts) > 1 else parts[0]
+    graph = _Graph()
+    _add_texts(graph, schema, config, train, seed)
+    _add_photos(graph, schema, config, seed + 100)
+    _add_tabular(graph, schema, config, train)
+    x = layers.Concatenate(name="joined")(graph.deep) if len(graph.deep) > 1 else graph.deep[0]
     log_prices = np.log(train[schema.target].to_numpy(dtype="float64"))
-    if not wide:
+    if not graph.wide:
         raw = _head(x, config, _starting_bias(config, float(np.median(log_prices))))
-        return _model(inputs, raw, config)
+        return _model(graph.inputs, raw, config)
+    wide = graph.wide
     features = layers.Concatenate(name="wide_features")(wide) if len(wide) > 1 else wide[0]
     # float32 under mixed precision too: float16 would round a log price of 12 by about 1%.
     linear = layers.Dense(
@@ -84,9 +65,52 @@ def build_model(
     raw = layers.Add(name="deep_plus_wide", dtype="float32")(
         [_head(x, config, None), linear(features)]
     )
-    model = _model(inputs, raw, config)
-    _start_as_ridge(model, schema, inputs, features, train, log_prices, config.quantiles)
+    model = _model(graph.inputs, raw, config)
+    _start_as_ridge(model, schema, graph.inputs, features, train, log_prices, config.quantiles)
     return model
+
+
+@dataclass
+class _Graph:
+    """The model's inputs by feature name, the deep branches' outputs and the wide path's."""
+
+    inputs: dict[str, Any] = field(default_factory=dict)
+    deep: list[Any] = field(default_factory=list)
+    wide: list[Any] = field(default_factory=list)
+
+
+def _add_texts(
+    graph: _Graph, schema: Schema, config: ModelConfig, train: pd.DataFrame, seed: int
+) -> None:
+    for i, feature in enumerate(schema.of_type(FeatureType.TEXT)):
+        texts = train[feature.name].tolist()
+        branch = text_branch(feature, config.text, texts, config.modality_dropout, seed + i)
+        raw = graph.inputs[feature.name] = branch.inputs[0]
+        graph.deep.append(branch(raw))
+        if config.wide.enabled and config.wide.text_tokens:
+            graph.wide.append(text_bag_of_words(feature.name, config.wide.text_tokens, texts, raw))
+
+
+def _add_photos(graph: _Graph, schema: Schema, config: ModelConfig, seed: int) -> None:
+    for branch in _photo_branches(schema.of_type(FeatureType.IMAGE), config, seed):
+        photos = branch.input  # a dict when one branch reads several photos
+        graph.inputs.update(photos if isinstance(photos, dict) else {photos.name: photos})
+        part = branch(photos)
+        graph.deep.append(Gate(name=f"{branch.name}_gate")(part) if config.photos_last else part)
+
+
+def _add_tabular(graph: _Graph, schema: Schema, config: ModelConfig, train: pd.DataFrame) -> None:
+    tabular = [f for f in schema.features if f.type in TABULAR_TYPES]
+    if not tabular:
+        return
+    columns = {f.name: train[f.name].tolist() for f in tabular}
+    encoder = tabular_encoder(tabular, config.tabular, columns)
+    inputs = {f.name: encoder.input[f.name] for f in tabular}
+    graph.inputs.update(inputs)
+    encoded = encoder(inputs)
+    graph.deep.append(tabular_branch(int(encoded.shape[-1]), config.tabular)(encoded))
+    if config.wide.enabled:
+        graph.wide.append(encoded)
 
 
 def photo_layers(model: keras.Model) -> list[keras.layers.Layer]:

@@ -194,5 +194,5 @@ def model_inputs(
 
 
 def image_size(model: Any, feature: Feature) -> int:
-    """The photo side a loaded model expects for an image feature."""
-    return int(model.get_layer(f"photo_{feature.name}").input.shape[1])
+    """The photo side a loaded model expects for an image feature, read off its input."""
+    return int(model.get_layer(feature.name).output.shape[1])

@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import pytest
 
-from models.architecture import build_model
+from models.architecture import build_model, photo_layers
 from models.losses import PinballLoss
 from models.schema import Schema
 from tests.tiny import tiny_config
@@ -75,3 +75,19 @@ def test_weight_decay_spares_biases_and_normalisation(tiny_dataset_template: Pat
     spared = {path for path, decays in decayed.items() if not decays}
     assert spared == {v.path for v in model.trainable_variables if v.name in SPARED}
     assert any(decayed.values())  # the kernels and the embedding still decay
+
+
+def test_photos_last_fits_twice_and_leaves_the_photos_trainable(
+    tiny_dataset_template: Path,
+) -> None:
+    config = tiny_config(epochs=2)
+    config = config.model_copy(
+        update={"model": config.model.model_copy(update={"photos_last": True})}
+    )
+    seed_everything(config.seed)
+    dataset = read_dataset(tiny_dataset_template)
+    splits = prepare_splits(dataset, config, progress=False)
+    model = build_model(dataset.schema, config.model, splits.train.frame, seed=config.seed)
+    history = fit(model, splits.train, splits.val, dataset.schema, config, verbose=0)
+    assert len(history["loss"]) == 4  # two epochs without the photos, two with them
+    assert all(layer.trainable for layer in photo_layers(model))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.architecture import OUTPUT, build_model
+from models.architecture import OUTPUT, build_model, photo_layers
 from models.branches import photo_branch, tabular_branch, tabular_encoder, text_branch
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
 from models.layers import FusedBatchNormalization, OrderedQuantiles
-from models.schema import Feature, FeatureType, clothing_schema
+from models.schema import Feature, FeatureType, Schema, clothing_schema
 
 pytestmark = pytest.mark.model
 
@@ -179,3 +181,72 @@ def test_positive_numbers_enter_as_values_and_as_logs() -> None:
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(logs)[:, 0], [-1.2247, 0, 1.2247], atol=1e-3
     )
+
+
+def _houses_like_rows(n: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({"zipcode": rng.choice(["1", "2"], n), "area": rng.uniform(500, 3000, n)})
+    for room in ("kitchen", "frontal"):
+        rows[f"photo_{room}"] = ""
+    rows["price"] = np.exp(12 + rng.normal(0, 0.3, n))
+    return rows
+
+
+def _houses_like_schema() -> Schema:
+    return Schema(
+        features=(
+            Feature(name="zipcode", type=FeatureType.CATEGORY),
+            Feature(name="area", type=FeatureType.NUMBER, min=1),
+            Feature(name="photo_kitchen", type=FeatureType.IMAGE),
+            Feature(name="photo_frontal", type=FeatureType.IMAGE),
+        )
+    )
+
+
+def _inputs(rows: pd.DataFrame, photos: np.ndarray) -> dict[str, object]:
+    return {
+        "zipcode": keras.ops.convert_to_tensor(rows["zipcode"].tolist()),
+        "area": keras.ops.convert_to_tensor(rows["area"].to_numpy("float32")),
+        "photo_kitchen": keras.ops.convert_to_tensor(photos),
+        "photo_frontal": keras.ops.convert_to_tensor(photos[::-1]),
+    }
+
+
+def test_one_shared_encoder_reads_every_photo_and_survives_a_reload(tmp_path: Path) -> None:
+    config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8], shared=True))
+    rows = _houses_like_rows()
+    model = build_model(_houses_like_schema(), config, rows)
+    photos = model.get_layer("photos")
+    encoders = [layer for layer in photos.layers if layer.name == "photo_encoder"]
+    assert len(encoders) == 1  # one convnet, called once per photo feature
+    assert {"photo_kitchen_projection", "photo_frontal_projection"} <= {
+        layer.name for layer in photos.layers
+    }
+    image = np.random.default_rng(1).integers(0, 255, (len(rows), 16, 16, 3)).astype("uint8")
+    before = keras.ops.convert_to_numpy(model(_inputs(rows, image), training=False))
+    model.save(tmp_path / "shared.keras")
+    loaded = keras.models.load_model(tmp_path / "shared.keras")
+    after = keras.ops.convert_to_numpy(loaded(_inputs(rows, image), training=False))
+    np.testing.assert_allclose(after, before, atol=1e-6)
+
+
+def test_photos_that_join_last_start_closed() -> None:
+    """With their gates at zero, the photos cannot move a price until training opens them."""
+    config = ModelConfig(photo=PhotoConfig(image_size=16, block_filters=[8]), photos_last=True)
+    rows = _houses_like_rows()
+    model = build_model(_houses_like_schema(), config, rows)
+    assert {layer.name for layer in photo_layers(model)} == {
+        "photo_photo_kitchen",
+        "photo_photo_frontal",
+        "photo_photo_kitchen_gate",
+        "photo_photo_frontal_gate",
+    }
+    rng = np.random.default_rng(2)
+    prices = [
+        keras.ops.convert_to_numpy(model(_inputs(rows, photos), training=False))
+        for photos in (
+            np.zeros((len(rows), 16, 16, 3), "uint8"),
+            rng.integers(0, 255, (len(rows), 16, 16, 3)).astype("uint8"),
+        )
+    ]
+    np.testing.assert_array_equal(prices[0], prices[1])
