@@ -18,9 +18,11 @@ from mlflow.tracking import MlflowClient
 from mlflow.types.schema import AnyType, ColSpec, DataType, ParamSchema, ParamSpec
 from mlflow.types.schema import Schema as ColumnSchema
 
-from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT, AppraiserModel
+import models
+from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT
 from models.schema import FeatureType, Schema
 
+LOGGED_MODEL_CODE = Path(models.__file__).with_name("logged_model.py")  # MLflow models from code
 CHAMPION = "champion"
 FINGERPRINT = "data.fingerprint"  # run param: hash of the schema and the usable rows
 PROTOCOL = "evaluation"  # run tag: holdout, or k-fold cross-validation
@@ -78,7 +80,7 @@ def log_model(model: keras.Model, schema: Schema, example: pd.DataFrame, name: s
         schema_path.write_text(schema.to_yaml(), encoding="utf-8")
         return mlflow.pyfunc.log_model(
             name="model",
-            python_model=AppraiserModel(),
+            python_model=LOGGED_MODEL_CODE,
             artifacts={KERAS_ARTIFACT: str(keras_path), SCHEMA_ARTIFACT: str(schema_path)},
             signature=signature(schema),
             input_example=example,
