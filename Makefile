@@ -41,7 +41,7 @@ demo: setup
 		--photo-size $(DEMO_PHOTO_SIZE)
 	$(BIN)/appraise data check $(DATA)/sample | tail -n 1
 	$(BIN)/appraise train $(DATA)/sample --config configs/demo.yaml
-	$(BIN)/python -m training.tiers
+	$(BIN)/appraise tiers
 	@echo "Serving on http://127.0.0.1:8000/  (API docs: /docs; Ctrl-C stops it)"
 	$(BIN)/appraise serve
 

@@ -29,7 +29,7 @@ app.add_typer(serve_app)
 app.add_typer(score_app)
 
 # The libraries' start-up chatter, which a new user reads as errors where nothing is wrong.
-LOADS_TENSORFLOW = frozenset({"train", "evaluate", "serve", "score"})
+LOADS_TENSORFLOW = frozenset({"train", "evaluate", "tiers", "serve", "score"})
 QUIET = {
     # TensorFlow's C++ lines: CPU features, oneDNN, CUDA probing ("failed call to cuInit").
     "TF_CPP_MIN_LOG_LEVEL": "3",

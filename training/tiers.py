@@ -2,13 +2,12 @@
 
 For the synthetic clothing world (`training.synth`), whose tiers move log price by known
 amounts: a luxury brand's listing should sell for several times a budget brand's identical one.
-`make demo` prints this beside the test figures, through the registered model's pyfunc path.
+`appraise tiers` (run by `make demo`) prints it through the registered model's pyfunc path.
 """
 
 from __future__ import annotations
 
 import math
-import sys
 
 import mlflow
 import pandas as pd
@@ -52,17 +51,15 @@ def tier_prices(model_uri: str) -> pd.DataFrame:
     )
 
 
-def main(model_uri: str) -> None:
+def report(model_uri: str) -> str:
+    """The tier table as text: each tier's price, its ratio to budget, and the generator's."""
     configure_tracking()
     table = tier_prices(model_uri)
     budget = float(table["price"].iloc[0])  # SHOWN starts with the budget tier
-    sys.stdout.write(f'The same listing ({YEAR}, "{DESCRIPTION}", no photo) by brand tier:\n')
+    lines = [f'The same listing ({YEAR}, "{DESCRIPTION}", no photo) by brand tier:']
     for tier, brand, price, truth in table.itertuples(index=False):
-        sys.stdout.write(
+        lines.append(
             f"  {tier:>8} ({brand}): {price:8.2f} = {price / budget:.1f}x budget "
-            f"(the generator's own: {truth:.1f}x)\n"
+            f"(the generator's own: {truth:.1f}x)"
         )
-
-
-if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "models:/appraiser@champion")
+    return "\n".join(lines)

@@ -77,3 +77,21 @@ def evaluate(
         return
     for key, value in metrics.items():
         typer.echo(f"{key:>12}: {value:.4f}")
+
+
+@train_app.command("tiers")
+def tiers(
+    model_uri: Annotated[
+        str, typer.Argument(help="MLflow model URI of a model trained on synthetic clothing.")
+    ] = "models:/appraiser@champion",
+) -> None:
+    """Price one clothing listing under a brand of each tier: does the model read the brand?"""
+    from mlflow.exceptions import MlflowException
+
+    from training.tiers import report
+
+    try:
+        typer.echo(report(model_uri))
+    except (MlflowException, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None

@@ -176,3 +176,18 @@ def test_train_command_refuses_too_few_rows(tiny_dataset: Path) -> None:
     result = CliRunner().invoke(app, ["train", str(tiny_dataset), "--quiet"])
     assert result.exit_code == 1
     assert "5 usable rows; training needs at least 20" in result.output
+
+
+def test_tiers_command_prices_the_same_listing_under_each_tier(
+    trained: tuple[TrainResult, TrainResult, Path],
+) -> None:
+    _, _, store = trained
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        result = CliRunner().invoke(app, ["tiers", f"models:/{NAME}@{CHAMPION}"])
+        missing = CliRunner().invoke(app, ["tiers", "models:/nobody@champion"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "x budget" in line]
+    assert [line.split()[0] for line in lines] == ["budget", "mid", "premium", "luxury"]
+    assert "= 1.0x budget (the generator's own: 1.0x)" in lines[0]
+    assert missing.exit_code == 1 and "error:" in missing.output
