@@ -7,9 +7,9 @@ from pathlib import Path
 import mlflow
 
 from models.pyfunc import AppraiserModel
+from models.store import configure_tracking
 from training.dataset import read_dataset
 from training.metrics import price_metrics
-from training.tracking import configure_tracking
 
 
 class EvaluationError(ValueError):

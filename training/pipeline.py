@@ -17,6 +17,7 @@ import pandas as pd
 import tensorflow as tf
 
 from models.schema import FeatureType, Schema
+from models.store import configure_tracking
 from training import plots
 from training.compare import Comparison, fold_table
 from training.config import TrainConfig
@@ -26,7 +27,6 @@ from training.prepare import decode_dataset
 from training.tracking import (
     FINGERPRINT,
     PROTOCOL,
-    configure_tracking,
     experiment_id,
     log_model,
     promote_if_better,

@@ -12,8 +12,8 @@ import math
 import mlflow
 import pandas as pd
 
+from models.store import configure_tracking
 from training.synth import BRANDS, CURRENT_YEAR, OLDEST_AGE, TIERS
-from training.tracking import configure_tracking
 
 YEAR = 2020
 DESCRIPTION = "Wool coat, size M, excellent condition, worn a few times"

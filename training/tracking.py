@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +25,6 @@ LOGGED_MODEL_CODE = Path(models.__file__).with_name("logged_model.py")  # MLflow
 CHAMPION = "champion"
 FINGERPRINT = "data.fingerprint"  # run param: hash of the schema and the usable rows
 PROTOCOL = "evaluation"  # run tag: holdout, or k-fold cross-validation
-LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
 _COLUMN_TYPES = {
     FeatureType.CATEGORY: DataType.string,
@@ -34,13 +32,6 @@ _COLUMN_TYPES = {
     FeatureType.INTEGER: DataType.long,
     FeatureType.NUMBER: DataType.double,
 }
-
-
-def configure_tracking() -> str:
-    """Use MLFLOW_TRACKING_URI when set, else a SQLite store in the working directory."""
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{Path.cwd() / LOCAL_STORE}"
-    mlflow.set_tracking_uri(uri)
-    return uri
 
 
 def experiment_id(name: str) -> str:

@@ -15,8 +15,9 @@ from mlflow.models import Model
 
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
+from models.store import configure_tracking
 from service.inference.predictor import Predictor
-from service.inference.registry import configure_tracking, resolve
+from service.inference.registry import resolve
 from service.inference.settings import RuntimeSettings
 
 log = logging.getLogger(__name__)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
-LOCAL_STORE = "mlflow.db"
 TEST_PREFIX = "test."
 _ALIAS = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)/?$")
 _VERSION = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
@@ -29,19 +26,6 @@ class ModelInfo:
     run_id: str | None = None
     test_metrics: dict[str, float] = field(default_factory=dict)
     example: dict[str, Any] | None = None
-
-
-def configure_tracking(tracking_uri: str | None) -> str:
-    """Use the given store, else MLFLOW_TRACKING_URI, else ./mlflow.db (where training logs)."""
-    uri = (
-        tracking_uri
-        or os.environ.get("MLFLOW_TRACKING_URI")
-        or f"sqlite:///{Path.cwd() / LOCAL_STORE}"
-    )
-    import mlflow  # here, not at import: the API layer and its tests need no MLflow
-
-    mlflow.set_tracking_uri(uri)
-    return uri
 
 
 def alias_parts(uri: str) -> tuple[str, str] | None:

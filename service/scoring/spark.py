@@ -150,7 +150,8 @@ def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from service.inference.registry import configure_tracking, resolve
+    from models.store import configure_tracking
+    from service.inference.registry import resolve
 
     configure_tracking(settings.tracking_uri)
     try:
