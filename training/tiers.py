@@ -57,9 +57,11 @@ def report(model_uri: str) -> str:
     table = tier_prices(model_uri)
     budget = float(table["price"].iloc[0])  # SHOWN starts with the budget tier
     lines = [f'The same listing ({YEAR}, "{DESCRIPTION}", no photo) by brand tier:']
-    for tier, brand, price, truth in table.itertuples(index=False):
+    labels = (table["tier"] + " (" + table["brand"] + "):").tolist()
+    width = max(map(len, labels))
+    for label, price, truth in zip(labels, table["price"], table["true_ratio"], strict=True):
         lines.append(
-            f"  {tier:>8} ({brand}): {price:8.2f} = {price / budget:.1f}x budget "
+            f"  {label:<{width}} {price:8.2f} = {price / budget:.1f}x budget "
             f"(the generator's own: {truth:.1f}x)"
         )
     return "\n".join(lines)
