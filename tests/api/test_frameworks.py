@@ -53,10 +53,14 @@ def _private_uses(tree: ast.AST) -> list[int]:
     return lines
 
 
-def test_the_check_finds_what_main_once_did() -> None:
-    code = "from fastapi import routing\ngetattr(routing, '_effective_route_context_var', None)\n"
-    assert _private_uses(ast.parse(code)) == [2]
-    assert _private_uses(ast.parse("from starlette._utils import get_route_path\n")) == [1]
+def test_the_check_finds_a_private_read_and_a_private_import() -> None:
+    # Made-up private names, built here so that this file names no real framework internal.
+    hidden = "_" + "hidden"
+    read = f"from fastapi import routing\ngetattr(routing, '{hidden}', None)\nrouting.{hidden}\n"
+    assert _private_uses(ast.parse(read)) == [2, 3]
+    assert _private_uses(ast.parse(f"from starlette.{hidden} import helper\n")) == [1]
+    assert _private_uses(ast.parse(f"from starlette.routing import {hidden}\n")) == [1]
+    assert _private_uses(ast.parse("from starlette.routing import Route\n")) == []
 
 
 def test_no_private_framework_name_is_imported_or_read() -> None:
