@@ -81,10 +81,11 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, then SIGKILL it if it lingers."""
+    """SIGINT the server's process group (Ctrl-C: no drain grace, nothing routes to it), then
+    SIGKILL it if it lingers."""
     if proc.poll() is not None:
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:

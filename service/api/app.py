@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from service.api.drain import Drain, DrainMiddleware
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, LatencyMiddleware
 from service.api.openapi import install_openapi
@@ -35,18 +36,21 @@ def create_app(
     settings: Settings | None = None,
     predictor_factory: PredictorFactory | None = None,
     version_resolver: VersionResolver | None = None,
+    drain: Drain | None = None,
 ) -> FastAPI:
-    """A ready-to-run app; pass a fake `predictor_factory` (and resolver) to test without MLflow."""
+    """A ready-to-run app; pass a fake `predictor_factory` (and resolver) to test without MLflow,
+    and the `drain` its server starts on a stop signal (service.api.server)."""
     settings = settings or get_settings()
+    drain = drain or Drain()
     if predictor_factory is None or version_resolver is None:
         from service.inference.loading import load_predictor
-        from service.inference.registry import alias_version
+        from service.inference.registry import alias_resolver
 
         predictor_factory = predictor_factory or load_predictor
-        version_resolver = version_resolver or alias_version
+        version_resolver = version_resolver or alias_resolver(settings.tracking_uri)
     service_metrics = ServiceMetrics(settings.batch_sizes)
     slot = ModelSlot(settings, predictor_factory, service_metrics)
-    lifespan = _lifespan(settings, slot, service_metrics, version_resolver)
+    lifespan = _lifespan(settings, slot, service_metrics, version_resolver, drain)
     app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
     key_check = ApiKeyCheck(settings.api_key)
     predict.install(app, key_check)
@@ -59,12 +63,17 @@ def create_app(
     install_openapi(app, slot, settings.max_batch_listings, predict.documented(key_check))
     # Each add_middleware wraps the ones before it: the latency histogram sees every answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(DrainMiddleware, drain=drain)
     app.add_middleware(LatencyMiddleware, metrics=service_metrics)  # outermost: sees every 413
     return app
 
 
 def _lifespan(
-    settings: Settings, slot: ModelSlot, metrics: ServiceMetrics, resolver: VersionResolver
+    settings: Settings,
+    slot: ModelSlot,
+    metrics: ServiceMetrics,
+    resolver: VersionResolver,
+    drain: Drain,
 ) -> Any:
     """Start loading the model (then watching its alias) in the background; drain on stop."""
 
@@ -72,18 +81,13 @@ def _lifespan(
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
         watcher = AliasWatcher(slot, settings.model_uri, settings.reload_interval_s, resolver)
 
-        async def supervise() -> None:
-            await slot.load(settings.model_uri)
-            if settings.reload_interval_s > 0:
-                await watcher.run()
-
-        task = asyncio.get_running_loop().create_task(supervise(), name="model-supervisor")
+        task = asyncio.get_running_loop().create_task(watcher.run(), name="model-supervisor")
         try:
-            yield {"settings": settings, "slot": slot, "metrics": metrics}
+            yield {"settings": settings, "slot": slot, "metrics": metrics, "drain": drain}
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await slot.close()
+            await slot.close(settings.drain_timeout_s)
 
     return lifespan

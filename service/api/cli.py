@@ -42,20 +42,10 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    import uvicorn
-
     from service.api.app import create_app
+    from service.api.drain import Drain
+    from service.api.server import run
 
     typer.echo(f"serving {settings.model_uri} on http://{settings.host}:{settings.port}/", err=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.access_log,
-        # httptools parses HTTP in C: less event-loop CPU per request than h11, the
-        # pure-Python default; uvloop kept fewer cores busy and answered less (docs/benchmarks.md).
-        http="httptools",
-        loop="asyncio",
-        timeout_graceful_shutdown=30,
-    )
+    drain = Drain()
+    run(create_app(settings, drain=drain), drain, settings)

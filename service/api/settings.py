@@ -29,6 +29,21 @@ class Settings(ServingSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the service and uvicorn."
     )
+    drain_grace_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description=(
+            "After SIGTERM, seconds /readyz answers 503 while requests are still served, so load"
+            " balancers stop sending before the server stops taking connections; 0: no grace."
+        ),
+    )
+    drain_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=600,
+        description="Then, the longest wait for requests in flight before they are cancelled.",
+    )
     access_log: bool = Field(
         default=True,
         description="One log line per request (uvicorn's access log); /metrics counts them anyway.",

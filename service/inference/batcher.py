@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,10 +103,11 @@ class MicroBatcher:
             with self._lock:
                 self._preparing += 1
             try:
-                self._prepare_pool.submit(self._prepare, listing, answer)
+                preparing = self._prepare_pool.submit(self._prepare, listing, answer)
             except RuntimeError:  # the pool is shut down: the service is stopping
                 self._prepared()
                 raise BatcherClosedError("the service is stopping") from None
+            preparing.add_done_callback(functools.partial(self._unless_cancelled, answer))
             return await answer
 
     async def close(self, drain_timeout_s: float = 30.0) -> None:
@@ -137,6 +139,15 @@ class MicroBatcher:
         if failure is not None:
             self._call(_fail, answer, failure)
         self._metrics.queue_depth.set(self._queue.qsize())
+
+    def _unless_cancelled(
+        self, answer: asyncio.Future[PriceEstimate], preparing: Future[None]
+    ) -> None:
+        """A listing whose preparation was cancelled (the pool shut down while it waited) is
+        answered as stopping, never left waiting forever."""
+        if preparing.cancelled():
+            self._prepared()
+            self._call(_fail, answer, BatcherClosedError("the service is stopping"))
 
     def _put(self, job: _Job) -> Exception | None:
         """Queue `job` (under the lock); the failure to answer with when it cannot be queued."""

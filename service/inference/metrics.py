@@ -45,7 +45,7 @@ class ServiceMetrics:
         self.ready = Gauge("appraiser_ready", "1 when a model is loaded and warm.", registry=r)
         self.reloads = Counter(
             "appraiser_model_reloads",
-            "Model loads by outcome (success or failure).",
+            "Model loads, and registry look-ups that failed, by outcome (success or failure).",
             ("outcome",),
             registry=r,
         )

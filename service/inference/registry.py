@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,18 @@ def alias_version(uri: str) -> str | None:
     from mlflow.tracking import MlflowClient
 
     return str(MlflowClient().get_model_version_by_alias(*parts).version)
+
+
+def alias_resolver(tracking_uri: str | None) -> Callable[[str], str | None]:
+    """`alias_version` on the store `tracking_uri` names (the one models load from)."""
+
+    def version_of(uri: str) -> str | None:
+        from models.store import configure_tracking
+
+        configure_tracking(tracking_uri)
+        return alias_version(uri)
+
+    return version_of
 
 
 def resolve(uri: str) -> ModelInfo:

@@ -81,20 +81,25 @@ class ModelSlot:
             # the current model serving, so it is logged and counted rather than raised.
             except Exception as exc:
                 log.exception("loading %s failed; %s", uri, self._keeping())
-                self._metrics.reloads.labels("failure").inc()
-                self.last_error = f"loading {uri} failed: {exc}"
-                if self._current is None:
-                    self.status = "failed"
+                self.failed(f"loading {uri} failed: {exc}")
                 return False
             self._swap(predictor)
             return True
 
-    async def close(self) -> None:
-        """Stop serving: drain every batcher, then the preparation threads."""
+    def failed(self, reason: str) -> None:
+        """Count a failed load or registry look-up; the model serving (if any) stays."""
+        self._metrics.reloads.labels("failure").inc()
+        self.last_error = reason
+        if self._current is None:
+            self.status = "failed"
+
+    async def close(self, drain_timeout_s: float = 30.0) -> None:
+        """Stop serving: drain every batcher (each for at most `drain_timeout_s`), then the
+        preparation threads; listings still waiting there are answered as stopping."""
         current, self._current = self._current, None
         self._metrics.ready.set(0)
         if current is not None:
-            await current.close()
+            await current.close(drain_timeout_s)
         if self._retiring:
             await asyncio.gather(*self._retiring)
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -7,21 +7,18 @@ about the page, not the model.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from service.api.app import create_app
 from service.api.settings import Settings
 from tests.api.fakes import FakePredictor, expected_price, factory_of, jpeg
+from tests.serving import free_port, serving
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,23 +40,10 @@ LAPTOP = {"width": 1366, "height": 800}
 @contextmanager
 def _serving(**settings: Any) -> Iterator[str]:
     """The service on a free local port, in a thread; yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     config = Settings(model_uri="models:/fake/1", reload_interval_s=0, port=port, **settings)
-    app = create_app(config, factory_of(FakePredictor()), lambda uri: None)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(config, factory_of(FakePredictor()), lambda uri: None), port) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

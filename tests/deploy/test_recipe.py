@@ -22,7 +22,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,8 @@ import yaml
 
 from bench.servers import stop
 from tests.deploy.dockerfile import Copy, Stage, ignore_patterns, ignored, stages
+from tests.serving import free_port
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.deploy
 
@@ -50,12 +51,6 @@ SERVICE_PORT = 8000
 TRAIN_SIZE = {"TRAIN_ROWS": "40", "TRAIN_EPOCHS": "1"}
 _IMAGE_PATH = re.compile(r"(?<![\w.])(/opt/venv|/app|/data)(?=/|$|[^\w])")
 _COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def localise(text: str, roots: Mapping[str, Path]) -> str:
@@ -156,7 +151,7 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> Image:
 def running(
     argv: list[str], env: dict[str, str], cwd: Path, log: Path
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run a long-lived command; on exit stop its process group (SIGTERM, then SIGKILL)."""
+    """Run a long-lived command; on exit stop its process group (SIGINT, then SIGKILL)."""
     cwd.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -170,12 +165,12 @@ def running(
 
 def wait_healthy(test: list[str], env: dict[str, str], log: Path, timeout_s: float) -> None:
     """Run a compose/Dockerfile health check command until it passes."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if subprocess.run(test, env=env, check=False).returncode == 0:
-            return
-        time.sleep(1)
-    raise AssertionError(f"{test} not healthy after {timeout_s} s:\n{log.read_text()[-3000:]}")
+    eventually(
+        lambda: subprocess.run(test, env=env, check=False).returncode == 0,
+        timeout_s,
+        1.0,
+        lambda: f"{test} not healthy:\n{log.read_text()[-3000:]}",
+    )
 
 
 def health_command(service: dict[str, Any], roots: Mapping[str, Path], port: int) -> list[str]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
+import signal
 import subprocess
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from appraise import QUIET, quiet_console
 from tests.service.conftest import NAME, Store
+from tests.serving import free_port
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.service
 # What TensorFlow (absl-formatted C++ lines) and MLflow print when nobody quiets them.
@@ -32,9 +34,7 @@ def test_quiet_unless_debug_and_never_over_the_users_own_choice() -> None:
 
 def _serve_output(store: Store, log_level: str, folder: Path) -> str:
     """What `appraise serve` prints until it serves the champion (then it is stopped)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in QUIET}
     env |= {"APPRAISER_TRACKING_URI": store.tracking_uri, "APPRAISER_LOG_LEVEL": log_level}
     command = [str(Path(sys.executable).with_name("appraise")), "serve", "--port", str(port),
@@ -43,14 +43,16 @@ def _serve_output(store: Store, log_level: str, folder: Path) -> str:
     with log.open("wb") as out:
         server = subprocess.Popen(command, env=env, cwd=folder, stdout=out, stderr=out)
         try:
-            deadline = time.monotonic() + 180
-            while "now serving" not in log.read_text(errors="replace"):
-                assert server.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.2)
+            eventually(lambda: "now serving" in _text(log) or server.poll() is not None, 180,
+                       0.2, partial(_text, log))  # fmt: skip
+            assert server.poll() is None, _text(log)
         finally:
-            server.terminate()
+            server.send_signal(signal.SIGINT)  # Ctrl-C: stops without the drain grace
             server.wait(30)
+    return _text(log)
+
+
+def _text(log: Path) -> str:
     return log.read_text(errors="replace")
 
 

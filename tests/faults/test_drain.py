@@ -1,0 +1,72 @@
+"""A stop signal under load, as an orchestrator sends it: readiness fails first, every request
+sent is answered, keep-alive connections close between requests, and the process exits in time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.traffic import Balancer, Clients, ready
+from tests.serving import free_port
+from tests.waiting import eventually
+
+GRACE_S = 1.5
+TIMEOUT_S = 5.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The fake-model service in its own process (signals reach only a main thread)."""
+    port = free_port()
+    env = os.environ | {
+        "APPRAISER_PORT": str(port),
+        "APPRAISER_MODEL_URI": "models:/fake/1",
+        "APPRAISER_RELOAD_INTERVAL_S": "0",
+        "APPRAISER_DRAIN_GRACE_S": str(GRACE_S),
+        "APPRAISER_DRAIN_TIMEOUT_S": str(TIMEOUT_S),
+        "APPRAISER_ACCESS_LOG": "false",
+    }
+    log = (tmp_path / "server.log").open("wb")
+    command = [sys.executable, "-m", "tests.faults.fake_server"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    process.port = port  # type: ignore[attr-defined]
+    try:
+        eventually(lambda: ready(port) or process.poll() is not None, 60, 0.05)
+        assert process.poll() is None, (tmp_path / "server.log").read_text()
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+        log.close()
+
+
+def test_sigterm_under_load_answers_every_request_then_exits(
+    server: subprocess.Popen[bytes],
+) -> None:
+    port: int = server.port  # type: ignore[attr-defined]
+    routing = threading.Event()
+    with Balancer(port, routing), Clients(port, 32, routing) as clients:
+        eventually(lambda: len(clients.answers) >= 300, 60)
+        before = len(clients.answers)
+        server.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        eventually(lambda: not routing.is_set(), GRACE_S)  # readiness failed within the grace
+        clients.join()
+        assert server.poll() is None, "the server stopped before the grace period ended"
+    server.wait(GRACE_S + TIMEOUT_S + 5)
+    took = time.monotonic() - signalled
+    assert clients.errors == [], clients.errors[:5]
+    assert {a.status for a in clients.answers} == {200}
+    draining = clients.answers[before:]
+    assert any(a.connection == "close" for a in draining), "no answer closed its connection"
+    assert took < GRACE_S + TIMEOUT_S, f"took {took:.1f} s to exit"
+    assert server.returncode in (0, -signal.SIGTERM), server.returncode
