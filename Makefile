@@ -30,7 +30,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: setup lint browser-deps
+test: setup lint browser-deps db-deps
 	$(BIN)/pytest
 
 # The train step ends with the test RMSLE beside the noise floor and the linear baseline; the
@@ -76,6 +76,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .PHONY: browser-deps
 browser-deps:
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+# The registry test runs MLflow on a real PostgreSQL: Debian's server, started by the test itself
+# as the `postgres` account on a free port. Installed only when missing.
+.PHONY: db-deps
+db-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update && \
+		$(SUDO) apt-get install -y --no-install-recommends postgresql)
 
 # Load test and benchmarks (issue 6), each on a freshly trained small model in its own folder
 # under bench/out/ (ignored by git). See docs/benchmarks.md.

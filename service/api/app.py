@@ -23,6 +23,7 @@ from service.api.routes import demo, health, metrics, model, predict
 from service.api.security import ApiKeyCheck
 from service.api.settings import Settings, get_settings
 from service.inference.metrics import ServiceMetrics
+from service.inference.registry import bound_http_retries
 from service.inference.reload import AliasWatcher, VersionResolver
 from service.inference.slot import ModelSlot, PredictorFactory
 
@@ -79,6 +80,7 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        bound_http_retries(settings.registry_retries)
         watcher = AliasWatcher(slot, settings.model_uri, settings.reload_interval_s, resolver)
 
         task = asyncio.get_running_loop().create_task(watcher.run(), name="model-supervisor")

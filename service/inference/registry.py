@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,14 @@ def alias_resolver(tracking_uri: str | None) -> Callable[[str], str | None]:
         return alias_version(uri)
 
     return version_of
+
+
+def bound_http_retries(retries: int) -> None:
+    """Have MLflow's HTTP client give up after `retries` retries about 1, 2, 4 s apart, unless
+    MLFLOW_HTTP_REQUEST_MAX_RETRIES or its backoff is set. Its default retries a registry that is
+    down for minutes, and meanwhile a reload check neither fails nor sees the registry return."""
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(retries))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
 
 
 def resolve(uri: str) -> ModelInfo:

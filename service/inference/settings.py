@@ -101,3 +101,12 @@ class ServingSettings(RuntimeSettings):
     reload_interval_s: float = Field(
         default=30.0, ge=0, description="How often to check the alias for a new version; 0: off."
     )
+    registry_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description=(
+            "Retries of one MLflow HTTP request (MLFLOW_HTTP_REQUEST_MAX_RETRIES wins when set);"
+            " the reload checks are the service's retries, so an outage shows within seconds."
+        ),
+    )

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from service.scoring.job import run_job
 from service.scoring.request import ScoreRequest
 from service.scoring.settings import ScoringSettings
 from tests.scoring.conftest import MODEL_URI, Store, read_table, run_score
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.scoring
 
@@ -103,10 +103,7 @@ def test_killed_process_resumed_gives_the_uninterrupted_output(
     appraise = Path(sys.executable).with_name("appraise")
     process = subprocess.Popen([str(appraise), "score", *args], env=os.environ.copy())
     try:
-        deadline = time.monotonic() + 180
-        while _done_parts(output) < 2 and process.poll() is None:
-            assert time.monotonic() < deadline, "no part written in 180 s"
-            time.sleep(0.01)
+        eventually(lambda: _done_parts(output) >= 2 or process.poll() is not None, 180, 0.01)
         process.kill()
     finally:
         process.wait()
