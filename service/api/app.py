@@ -84,12 +84,17 @@ def _lifespan(
         watcher = AliasWatcher(slot, settings.model_uri, settings.reload_interval_s, resolver)
 
         task = asyncio.get_running_loop().create_task(watcher.run(), name="model-supervisor")
-        try:
-            yield {"settings": settings, "slot": slot, "metrics": metrics, "drain": drain}
-        finally:
-            task.cancel()
+
+        async def stop() -> None:
+            task.cancel()  # no reload starts while stopping
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await slot.close(settings.drain_timeout_s)
+
+        drain.on_stop(stop)  # under DrainingServer: as soon as connections stop being taken
+        try:
+            yield {"settings": settings, "slot": slot, "metrics": metrics, "drain": drain}
+        finally:
+            await stop()
 
     return lifespan

@@ -2,12 +2,16 @@
 
 After SIGTERM a load balancer keeps sending until its readiness probe fails. So the service first
 answers 503 on /readyz and `Connection: close` on every answer (each client then reconnects,
-through the balancer, elsewhere), and only after a grace period stops taking connections.
+through the balancer, elsewhere), and only after a grace period stops taking connections. Then
+the app answers what it still holds within its drain timeout (`on_stop`), before the server's own
+timeout would cut requests off without an answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +21,7 @@ class Drain:
 
     def __init__(self) -> None:
         self._draining = threading.Event()
+        self._on_stop: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def active(self) -> bool:
@@ -26,6 +31,14 @@ class Drain:
     def begin(self) -> None:
         """Start draining (idempotent)."""
         self._draining.set()
+
+    def on_stop(self, stop: Callable[[], Awaitable[None]]) -> None:
+        """Await `stop()` when the server stops taking connections (after the grace period)."""
+        self._on_stop.append(stop)
+
+    async def stop(self) -> None:
+        """Run what was registered with `on_stop`, side by side."""
+        await asyncio.gather(*(stop() for stop in self._on_stop))
 
 
 class DrainMiddleware:

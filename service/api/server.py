@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import signal
+import socket
 import threading
 from types import FrameType
 
@@ -14,6 +17,7 @@ from service.api.drain import Drain
 from service.api.settings import Settings
 
 log = logging.getLogger(__name__)
+BACKSTOP_S = 5
 
 
 class DrainingServer(uvicorn.Server):
@@ -41,6 +45,16 @@ class DrainingServer(uvicorn.Server):
         self.timer.daemon = True
         self.timer.start()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown (a public method of `uvicorn.Server`) with the app's own stop
+        beside it: the app answers what it still holds (503 for listings still queued) within
+        its drain timeout, before uvicorn's later timeout cancels requests unanswered."""
+        stopping = asyncio.ensure_future(self.drain.stop())
+        try:
+            await super().shutdown(sockets)
+        finally:
+            await stopping
+
 
 def run(app: FastAPI, drain: Drain, settings: Settings) -> None:
     """Serve `app` until a stop signal, then drain: grace period, then requests in flight finish
@@ -55,6 +69,8 @@ def run(app: FastAPI, drain: Drain, settings: Settings) -> None:
         # pure-Python default; uvloop kept fewer cores busy and answered less (docs/benchmarks.md).
         http="httptools",
         loop="asyncio",
-        timeout_graceful_shutdown=max(1, round(settings.drain_timeout_s)),
+        # A backstop only: the app's stop answers every request within drain_timeout_s, and
+        # then at most a forward pass already running is still waited for.
+        timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s) + BACKSTOP_S,
     )
     DrainingServer(config, drain, settings.drain_grace_s).run()

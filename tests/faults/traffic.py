@@ -24,6 +24,27 @@ def ready(port: int) -> bool:
     return status == 200
 
 
+def post_once(port: int) -> int:
+    """Post one listing on a connection of its own; the status (an error if none came)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", "/v1/predict", body=json.dumps(LISTING),
+                           headers={"Content-Type": "application/json"})  # fmt: skip
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def metrics_text(port: int) -> str:
+    """The service's /metrics page."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
+
+
 @dataclass(frozen=True)
 class Answer:
     """One answered request: its status, the model version that priced it, its Connection header."""
