@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from service.scoring.errors import ScoringError
+from service.scoring.errors import ScoringError, WriteError
 from service.scoring.identity import identity
 from service.scoring.local import Job, PartHook, run_local
 from service.scoring.model import load_warm
@@ -23,12 +23,30 @@ from service.scoring.source import Source, count_rows, key_column, open_source
 def run_job(
     request: ScoreRequest, settings: ScoringSettings, say: Say, on_part: PartHook | None = None
 ) -> Summary:
-    """Score INPUT into OUTPUT; raises ScoringError when the input, output or model is unusable."""
+    """Score INPUT into OUTPUT; raises ScoringError when the input, output or model is unusable,
+    or a file cannot be written (then the parts already written are kept)."""
     source = open_source(request.input)
     output = check_output(request.output)
     if request.batch_size is not None:
         settings = settings.model_copy(update={"max_batch_size": request.batch_size})
     work = WorkFolder(output)
+    try:
+        summary, total = _score(request, settings, source, work, say, on_part)
+        _finish(work, output, summary, total)
+    except WriteError as exc:
+        raise WriteError(f"{exc}; {_rerun(request, work)}") from exc
+    return summary
+
+
+def _score(
+    request: ScoreRequest,
+    settings: ScoringSettings,
+    source: Source,
+    work: WorkFolder,
+    say: Say,
+    on_part: PartHook | None,
+) -> tuple[Summary, int]:
+    """Score every row into the parts of `work` with the requested engine."""
     if request.engine == Engine.SPARK:
         try:
             from service.scoring.spark import run_spark  # PySpark only when asked for
@@ -38,11 +56,17 @@ def run_job(
                 "(make setup does) and a Java runtime (17 or later)"
             ) from exc
         total = count_rows(source)
-        summary = run_spark(request, settings, source, work, total, say)
-    else:
-        summary, total = _run_local(request, settings, source, work, say, on_part)
-    _finish(work, output, summary, total)
-    return summary
+        return run_spark(request, settings, source, work, total, say), total
+    return _run_local(request, settings, source, work, say, on_part)
+
+
+def _rerun(request: ScoreRequest, work: WorkFolder) -> str:
+    """What to do after a failed write: the local engine resumes from the parts it kept."""
+    fix = "once the disk has space and the folder can be written, run again"
+    if request.engine == Engine.SPARK or not work.done:  # nothing to resume (Spark never does)
+        return fix
+    kept = f"the {len(work.done)} part(s) already written are kept in {work.folder}"
+    return f"{kept}; {fix} with --resume"
 
 
 def _run_local(

@@ -6,8 +6,9 @@ half-written file. Parts are copied one at a time: memory stays at one part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -15,10 +16,11 @@ import pyarrow.parquet as pq
 
 from models.predictions import PRICE_COLUMNS
 from service.scoring.atomic import replacing
-from service.scoring.errors import ScoringError
+from service.scoring.errors import ScoringError, reason
 
 OUTPUT_SUFFIXES = (".parquet", ".csv")
 ERROR_COLUMN = "error"
+T = TypeVar("T")
 
 
 def check_output(path: Path) -> Path:
@@ -45,10 +47,19 @@ def write_output(path: Path, parts: Iterable[Path], columns: list[str]) -> int:
     """Concatenate the Parquet `parts` into `path` (format by extension); returns the rows.
 
     `columns` name the columns of an empty output (an input with a header and no rows).
+    Raises WriteError naming `path` when it cannot be written; the parts are left as they are.
     """
     write = _write_parquet if path.suffix == ".parquet" else _write_csv
-    with replacing(path) as tmp:
+    with replacing(path, "output") as tmp:
         return write(tmp, parts, columns)
+
+
+def _read(part: Path, read: Callable[[Path], T]) -> T:
+    """One part, read with `read`; a failure is named as the part's, not as the output's."""
+    try:
+        return read(part)
+    except OSError as exc:
+        raise ScoringError(f"cannot read part {part}: {reason(exc)}") from exc
 
 
 def _write_parquet(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:
@@ -56,7 +67,7 @@ def _write_parquet(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:
     rows = 0
     try:
         for part in parts:
-            table = pq.read_table(part)
+            table = _read(part, pq.read_table)
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema)
             writer.write_table(table.cast(writer.schema))
@@ -73,7 +84,7 @@ def _write_csv(tmp: Path, parts: Iterable[Path], columns: list[str]) -> int:
     rows = 0
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         for part in parts:
-            frame = pd.read_parquet(part)
+            frame = _read(part, pd.read_parquet)
             frame.to_csv(handle, header=rows == 0, index=False)
             rows += len(frame)
         if rows == 0:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from service.scoring.atomic import replacing
-from service.scoring.errors import ScoringError
+from service.scoring.errors import ScoringError, WriteError, reason
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -53,9 +53,12 @@ class WorkFolder:
             note = f"resuming: {len(self.done)} part(s) already scored in {self.folder}"
         elif earlier is not None:
             note = f"discarding {len(earlier.get('parts', {}))} part(s) of an earlier run"
-            shutil.rmtree(self.folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._write_manifest()
+            self._clear()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(f"cannot create folder {self.folder}: {reason(exc)}") from exc
+        self._write_manifest(self.done)
         return note
 
     @property
@@ -67,15 +70,28 @@ class WorkFolder:
         return self.folder / f"part-{index:06d}.parquet"
 
     def write_part(self, index: int, frame: pd.DataFrame) -> None:
-        """Write one scored chunk atomically, then record it in the manifest."""
-        with replacing(self.part_path(index)) as tmp:
+        """Write one scored chunk atomically, then record it in the manifest.
+
+        Raises WriteError naming the file when either cannot be written.
+        """
+        with replacing(self.part_path(index), "part") as tmp:
             frame.to_parquet(tmp, index=False)
         errors = int((frame["error"] != "").sum())
-        self.done[index] = PartInfo(rows=len(frame), errors=errors)
-        self._write_manifest()
+        done = {**self.done, index: PartInfo(rows=len(frame), errors=errors)}
+        self._write_manifest(done)
+        self.done = done  # only once recorded: a part the manifest lacks is scored again
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _clear(self) -> None:
+        """Discard an earlier run's parts; a folder that refuses is named, not a traceback."""
+        try:
+            shutil.rmtree(self.folder)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot discard the earlier parts in {self.folder}: {reason(exc)}"
+            ) from exc
 
     def _read_manifest(self) -> dict[str, Any] | None:
         path = self.folder / MANIFEST
@@ -87,13 +103,13 @@ class WorkFolder:
             return {}  # unreadable: treated as a different job (refused on resume)
         return data if isinstance(data, dict) else {}
 
-    def _write_manifest(self) -> None:
+    def _write_manifest(self, done: dict[int, PartInfo]) -> None:
         data = {
             "version": MANIFEST_VERSION,
             "identity": self._identity,
-            "parts": {str(k): vars(v) for k, v in sorted(self.done.items())},
+            "parts": {str(k): vars(v) for k, v in sorted(done.items())},
         }
-        with replacing(self.folder / MANIFEST) as tmp:
+        with replacing(self.folder / MANIFEST, "manifest") as tmp:
             tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
