@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 Loc = tuple[str | int, ...]
 STATUS_BY_KIND = {"invalid": 422, "too_large": 413, "unsupported": 415}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
     413: {"model": ErrorResponse, "description": "Body or photo over its byte or pixel limit."},
     415: {"model": ErrorResponse, "description": "Unsupported content type or photo format."},
     422: {"model": ErrorResponse, "description": "A field breaks its rule; `ctx` has the limit."},
