@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from models.schema import Feature, FeatureType, Schema
 
+BATCH_HELP = (
+    "Listings as for /v1/predict (a Listing each). Each is checked on its own: an item that is "
+    "not a valid listing, even one that is not an object, gets an error entry in its place "
+    "(with the status it would get alone) and the others are still priced."
+)
 PHOTO_HELP = "Photo file bytes as base64 text (JPEG, PNG, WebP, GIF or BMP). Leave out if none."
 
 
@@ -119,9 +124,10 @@ def listing_form_model(schema: Schema) -> type[BaseModel]:
 
 
 def batch_request_model(schema: Schema, max_listings: int) -> type[BaseModel]:
-    """`{"listings": [...]}` for the docs; listings are validated one by one, not as a whole."""
-    many: Any = list[listing_model(schema)]  # type: ignore[misc]
-    listings = (many, Field(min_length=1, max_length=max_listings))
+    """`{"listings": [...]}` for the docs. Listings are checked one by one and a bad one gets its
+    own error entry, so an item may be any JSON value: a Listing is a choice, not a rule."""
+    many: Any = list[listing_model(schema) | Any]  # type: ignore[misc]
+    listings = (many, Field(min_length=1, max_length=max_listings, description=BATCH_HELP))
     return create_model("BatchRequest", listings=listings)
 
 
