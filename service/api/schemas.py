@@ -7,6 +7,7 @@ A request model checks field names and JSON types only. The limits appear in its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ BATCH_HELP = (
     "(with the status it would get alone) and the others are still priced."
 )
 PHOTO_HELP = "Photo file bytes as base64 text (JPEG, PNG, WebP, GIF or BMP). Leave out if none."
+PHOTO_FILE_HELP = "Photo file (JPEG, PNG, WebP, GIF or BMP) as a file part. Leave out if none."
 
 
 class PriceRange(BaseModel):
@@ -137,16 +139,29 @@ def _key(index: int) -> str:
 
 
 def _field(feature: Feature, form: bool) -> tuple[Any, Any]:
-    """(type, Field) of one feature: required features have no default."""
+    """(type, Field) of one feature: required features have no default. JSON may send null for
+    'no value'; a form has no null (it leaves the field out), so form fields are never nullable."""
     kind = _type(feature, form)
-    extra = {"default": ...} if feature.is_required else {"default": None}
-    kind = kind if feature.is_required else kind | None
+    if not (feature.is_required or form):
+        kind = kind | None
+    limits = _documented_limits(feature)
     return kind, Field(
+        ... if feature.is_required else None,
         alias=feature.name,
-        description=_describe(feature),
-        json_schema_extra=_documented_limits(feature),
-        **extra,
+        description=_describe(feature, form),
+        json_schema_extra=_without_default(limits) if form else limits,
     )
+
+
+def _without_default(limits: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """Adds `limits` to a form field's schema and drops its `default: null`: no form can send
+    null (a client following the schema would send the text 'null')."""
+
+    def extra(field_schema: dict[str, Any]) -> None:
+        field_schema.update(limits)
+        field_schema.pop("default", None)
+
+    return extra
 
 
 def _type(feature: Feature, form: bool) -> Any:
@@ -175,12 +190,11 @@ def _documented_limits(feature: Feature) -> dict[str, Any]:
     return {}
 
 
-def _describe(feature: Feature) -> str:
+def _describe(feature: Feature, form: bool) -> str:
     match feature.type:
         case FeatureType.IMAGE:
-            return (
-                f"{PHOTO_HELP} At most {feature.max_bytes} bytes and {feature.max_pixels} pixels."
-            )
+            how = PHOTO_FILE_HELP if form else PHOTO_HELP
+            return f"{how} At most {feature.max_bytes} bytes and {feature.max_pixels} pixels."
         case FeatureType.CATEGORY:
             return f"{feature.name} (a category; unknown values are fine)."
         case FeatureType.TEXT:

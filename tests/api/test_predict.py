@@ -51,6 +51,18 @@ def test_multipart_form_with_photo_file_gives_the_same_price(client: TestClient)
     assert response.json() == as_json
 
 
+def test_a_form_photo_sent_as_text_is_read_as_base64(client: TestClient) -> None:
+    # A text part, not a file: base64 text is a photo (as in a plain HTML form); raw bytes are not.
+    as_text = client.post(
+        "/v1/predict", files={"year": (None, "2015"), "photo": (None, b64(jpeg()))}
+    )
+    assert as_text.status_code == 200, as_text.text
+    assert as_text.json()["price"] == pytest.approx(expected_price(2015, photo=True))
+    raw = client.post("/v1/predict", files={"year": (None, "2015"), "photo": (None, jpeg())})
+    assert raw.status_code == 415, raw.text
+    assert _detail(raw)[0]["loc"] == ["body", "photo"]
+
+
 def test_optional_fields_and_photo_may_be_left_out(client: TestClient) -> None:
     response = client.post("/v1/predict", json={"year": 2000})
     assert response.status_code == 200, response.text
