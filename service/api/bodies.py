@@ -14,6 +14,7 @@ import pydantic_core
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from models.schema import FeatureType, Schema
 from service.api.errors import ApiError, Loc, api_error, from_validation
@@ -65,9 +66,22 @@ async def read_listing(request: Request, schema: Schema) -> dict[str, Any]:
     if kind == JSON:
         return check_listing(schema, parse_json(await request.body()), ("body",))
     if kind in (FORM, URLENCODED):
-        async with request.form() as form:
+        form = await read_form(request)
+        try:
             return await _form_listing(schema, form)
+        finally:
+            await form.close()
     raise unsupported(kind, (JSON, FORM, URLENCODED))
+
+
+async def read_form(request: Request) -> FormData:
+    """The parsed form; 422 when it cannot be parsed, as for JSON (Starlette's own answer is a
+    400 the document does not list, e.g. for a multipart body without a boundary)."""
+    try:
+        return await request.form()
+    except HTTPException as exc:
+        msg = f"body is not a valid form: {exc.detail}"
+        raise api_error(422, msg, "form_invalid", ("body",)) from None
 
 
 async def read_batch(request: Request, max_listings: int) -> list[Any]:

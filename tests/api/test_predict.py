@@ -246,6 +246,18 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("content_type", "body"), [(kind, body) for kind, body in MALFORMED if "multipart" in kind]
+)
+def test_a_form_that_cannot_be_parsed_is_a_422_as_for_json(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    response = client.post("/v1/predict", content=body, headers={"content-type": content_type})
+    assert response.status_code == 422, response.text
+    assert _detail(response)[0]["type"] == "form_invalid"
+    assert _detail(response)[0]["loc"] == ["body"]
+
+
 @pytest.mark.parametrize(("content_type", "body"), MALFORMED)
 @pytest.mark.parametrize("path", ["/v1/predict", "/v1/predict/batch"])
 def test_malformed_bodies_are_client_errors_never_500(
