@@ -51,6 +51,25 @@ def test_multipart_form_with_photo_file_gives_the_same_price(client: TestClient)
     assert response.json() == as_json
 
 
+def test_a_text_limit_counts_the_text_as_sent(client: TestClient) -> None:
+    # The document's maxLength counts what is sent; the listing rules count the text trimmed.
+    padded = " " + "b" * 40
+    for response in (
+        client.post("/v1/predict", json={"year": 2000, "brand": padded}),
+        client.post("/v1/predict", data={"year": "2000", "brand": padded}),
+    ):
+        assert response.status_code == 422, response.text
+        assert _detail(response) == [
+            {
+                "loc": ["body", "brand"],
+                "msg": "is 41 characters long; the limit is 40",
+                "type": "value_error",
+                "ctx": {"max_chars": 40},
+            }
+        ]
+    assert client.post("/v1/predict", json={"year": 2000, "brand": padded[1:]}).status_code == 200
+
+
 def test_a_form_photo_sent_as_text_is_read_as_base64(client: TestClient) -> None:
     # A text part, not a file: base64 text is a photo (as in a plain HTML form); raw bytes are not.
     as_text = client.post(
