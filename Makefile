@@ -125,3 +125,16 @@ ROUNDS ?= 3
 .PHONY: bench-ab
 bench-ab: setup
 	$(BIN)/python -m bench.side_by_side $(BENCH_OUT)/ab --base $(BASE) --rounds $(ROUNDS)
+
+# Fuzz the API against its OpenAPI document (issue 21): the contract test `make test` runs with a
+# few examples per operation, here with FUZZ_EXAMPLES and a fresh seed (`make fuzz FUZZ_SEED=...`
+# replays a run). See tests/api/test_contract.py.
+FUZZ_EXAMPLES ?= 1000
+FUZZ_SEED ?= $(shell date +%s)
+# Expanded once, so the seed shown is the seed used.
+FUZZ_SEED := $(FUZZ_SEED)
+.PHONY: fuzz
+fuzz: setup
+	@echo "Fuzzing with FUZZ_SEED=$(FUZZ_SEED), $(FUZZ_EXAMPLES) examples per operation"
+	APPRAISER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) APPRAISER_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/pytest tests/api/test_contract.py -q

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service.api.drain import Drain, DrainMiddleware
@@ -55,7 +55,9 @@ def create_app(
     app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
     key_check = ApiKeyCheck(settings.api_key)
     predict.install(app, key_check)
-    app.include_router(model.router, dependencies=[Depends(key_check)])
+    app.include_router(
+        model.router, dependencies=key_check.dependencies, responses=key_check.responses
+    )
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(demo.router)

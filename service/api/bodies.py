@@ -4,6 +4,8 @@ Both predict routes parse JSON with one parser (`parse_json`) and check each lis
 one function (`check_listing`: field names and JSON types, from the model's request model); the
 values' limits are the shared listing rules (`models.validation`), checked with the photo
 decoding, so a listing gets the same answer by either route, in the same words as batch scoring.
+One check is the API's own: a text's length as sent, which the OpenAPI document's maxLength
+counts (the rules count it trimmed).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import pydantic_core
 from fastapi import Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from models.schema import FeatureType, Schema
-from service.api.errors import ApiError, Loc, api_error, from_validation
+from service.api.errors import ApiError, Loc, api_error, from_input, from_validation
 from service.api.schemas import listing_model
+from service.inference.listing import InputError, feature_limits
 
 JSON = "application/json"
 FORM = "multipart/form-data"
@@ -56,7 +60,21 @@ def check_listing(schema: Schema, data: Any, loc: Loc) -> dict[str, Any]:
         checked = listing_model(schema).model_validate(data)
     except ValidationError as exc:
         raise from_validation(exc.errors(), loc) from None
-    return checked.model_dump(by_alias=True)
+    listing = checked.model_dump(by_alias=True)
+    _check_lengths_as_sent(schema, listing, loc)
+    return listing
+
+
+def _check_lengths_as_sent(schema: Schema, listing: dict[str, Any], loc: Loc) -> None:
+    """422 for a text over its limit as sent. The listing rules count it trimmed of surrounding
+    whitespace; the document's maxLength counts what is sent, and the API keeps to its document."""
+    for feature in schema.features:
+        text = listing.get(feature.name)
+        texts = (FeatureType.CATEGORY, FeatureType.TEXT)
+        if feature.type in texts and isinstance(text, str) and len(text) > feature.max_chars:
+            problem = f"is {len(text)} characters long; the limit is {feature.max_chars}"
+            limits = feature_limits(feature)
+            raise from_input(InputError(feature.name, problem, "invalid", limits), loc)
 
 
 async def read_listing(request: Request, schema: Schema) -> dict[str, Any]:
@@ -65,9 +83,22 @@ async def read_listing(request: Request, schema: Schema) -> dict[str, Any]:
     if kind == JSON:
         return check_listing(schema, parse_json(await request.body()), ("body",))
     if kind in (FORM, URLENCODED):
-        async with request.form() as form:
+        form = await read_form(request)
+        try:
             return await _form_listing(schema, form)
+        finally:
+            await form.close()
     raise unsupported(kind, (JSON, FORM, URLENCODED))
+
+
+async def read_form(request: Request) -> FormData:
+    """The parsed form; 422 when it cannot be parsed, as for JSON (Starlette's own answer is a
+    400 the document does not list, e.g. for a multipart body without a boundary)."""
+    try:
+        return await request.form()
+    except HTTPException as exc:
+        msg = f"body is not a valid form: {exc.detail}"
+        raise api_error(422, msg, "form_invalid", ("body",)) from None
 
 
 async def read_batch(request: Request, max_listings: int) -> list[Any]:

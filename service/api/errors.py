@@ -24,9 +24,12 @@ log = logging.getLogger(__name__)
 Loc = tuple[str | int, ...]
 STATUS_BY_KIND = {"invalid": 422, "too_large": 413, "unsupported": 415}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "Missing or wrong API key."},
     413: {"model": ErrorResponse, "description": "Body or photo over its byte or pixel limit."},
-    415: {"model": ErrorResponse, "description": "Unsupported content type or photo format."},
+    415: {
+        "model": ErrorResponse,
+        "description": "Unsupported content type, or a photo that is not an image in a supported"
+        " format (a form's photo sent as a text part, not a file, is read as base64 text).",
+    },
     422: {"model": ErrorResponse, "description": "A field breaks its rule; `ctx` has the limit."},
     503: {"model": ErrorResponse, "description": "No model ready yet, or too busy: retry."},
 }

@@ -14,6 +14,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from models.features import PHOTO_FORMATS
+from models.schema import FeatureType, Schema
 from service.api.bodies import FORM, JSON
 from service.api.schemas import (
     batch_request_model,
@@ -71,13 +73,19 @@ def add_request_schemas(doc: dict[str, Any], predictor: PricePredictor, max_list
         "required": True,
         "content": {
             JSON: {"schema": listing, "example": example},
-            FORM: {"schema": form},
+            FORM: {"schema": form, "encoding": _photo_parts(schema)},
         },
     }
     paths["/v1/predict/batch"]["post"]["requestBody"] = {
         "required": True,
         "content": {JSON: {"schema": batch, "example": {"listings": [example, example]}}},
     }
+
+
+def _photo_parts(schema: Schema) -> dict[str, Any]:
+    """Each photo file part's media types: the formats the service decodes."""
+    types = ", ".join(f"image/{fmt.lower()}" for fmt in PHOTO_FORMATS)
+    return {f.name: {"contentType": types} for f in schema.of_type(FeatureType.IMAGE)}
 
 
 def _add_component(doc: dict[str, Any], model: type[BaseModel]) -> str:

@@ -7,6 +7,7 @@ A request model checks field names and JSON types only. The limits appear in its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -14,7 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from models.schema import Feature, FeatureType, Schema
 
+BATCH_HELP = (
+    "Listings as for /v1/predict (a Listing each). Each is checked on its own: an item that is "
+    "not a valid listing, even one that is not an object, gets an error entry in its place "
+    "(with the status it would get alone) and the others are still priced."
+)
 PHOTO_HELP = "Photo file bytes as base64 text (JPEG, PNG, WebP, GIF or BMP). Leave out if none."
+PHOTO_FILE_HELP = "Photo file (JPEG, PNG, WebP, GIF or BMP) as a file part. Leave out if none."
 
 
 class PriceRange(BaseModel):
@@ -119,9 +126,10 @@ def listing_form_model(schema: Schema) -> type[BaseModel]:
 
 
 def batch_request_model(schema: Schema, max_listings: int) -> type[BaseModel]:
-    """`{"listings": [...]}` for the docs; listings are validated one by one, not as a whole."""
-    many: Any = list[listing_model(schema)]  # type: ignore[misc]
-    listings = (many, Field(min_length=1, max_length=max_listings))
+    """`{"listings": [...]}` for the docs. Listings are checked one by one and a bad one gets its
+    own error entry, so an item may be any JSON value: a Listing is a choice, not a rule."""
+    many: Any = list[listing_model(schema) | Any]  # type: ignore[misc]
+    listings = (many, Field(min_length=1, max_length=max_listings, description=BATCH_HELP))
     return create_model("BatchRequest", listings=listings)
 
 
@@ -131,16 +139,29 @@ def _key(index: int) -> str:
 
 
 def _field(feature: Feature, form: bool) -> tuple[Any, Any]:
-    """(type, Field) of one feature: required features have no default."""
+    """(type, Field) of one feature: required features have no default. JSON may send null for
+    'no value'; a form has no null (it leaves the field out), so form fields are never nullable."""
     kind = _type(feature, form)
-    extra = {"default": ...} if feature.is_required else {"default": None}
-    kind = kind if feature.is_required else kind | None
+    if not (feature.is_required or form):
+        kind = kind | None
+    limits = _documented_limits(feature)
     return kind, Field(
+        ... if feature.is_required else None,
         alias=feature.name,
-        description=_describe(feature),
-        json_schema_extra=_documented_limits(feature),
-        **extra,
+        description=_describe(feature, form),
+        json_schema_extra=_without_default(limits) if form else limits,
     )
+
+
+def _without_default(limits: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """Adds `limits` to a form field's schema and drops its `default: null`: no form can send
+    null (a client following the schema would send the text 'null')."""
+
+    def extra(field_schema: dict[str, Any]) -> None:
+        field_schema.update(limits)
+        field_schema.pop("default", None)
+
+    return extra
 
 
 def _type(feature: Feature, form: bool) -> Any:
@@ -169,12 +190,11 @@ def _documented_limits(feature: Feature) -> dict[str, Any]:
     return {}
 
 
-def _describe(feature: Feature) -> str:
+def _describe(feature: Feature, form: bool) -> str:
     match feature.type:
         case FeatureType.IMAGE:
-            return (
-                f"{PHOTO_HELP} At most {feature.max_bytes} bytes and {feature.max_pixels} pixels."
-            )
+            how = PHOTO_FILE_HELP if form else PHOTO_HELP
+            return f"{how} At most {feature.max_bytes} bytes and {feature.max_pixels} pixels."
         case FeatureType.CATEGORY:
             return f"{feature.name} (a category; unknown values are fine)."
         case FeatureType.TEXT:

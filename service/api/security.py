@@ -3,26 +3,32 @@
 The check runs after the router has matched a route, never on the raw path, so it holds under
 any prefix the app is served at (a proxy's root path, a mount in another app). FastAPI routes
 take it as a dependency of their router; the predict routes, plain Starlette routes, call it
-first (`ApiKeyCheck.check`).
+first (`ApiKeyCheck.check`). The OpenAPI document declares the header, and its 401, only when
+a key is set: a service without one answers without it.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Request, Security
+from fastapi import Depends, Request, Security
+from fastapi.params import Depends as Dependency
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
 from service.api.errors import ApiError, api_error
+from service.api.schemas import ErrorResponse
 
 API_KEY_HEADER = "X-API-Key"
 KEY_HEADER = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
-    description="Needed only when the service runs with APPRAISER_API_KEY set.",
+    description="The key the service runs with (APPRAISER_API_KEY).",
 )
+UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Missing or wrong API key."}
+}
 
 
 class ApiKeyCheck:
@@ -30,6 +36,16 @@ class ApiKeyCheck:
 
     def __init__(self, key: SecretStr | None) -> None:
         self._expected = None if key is None else key.get_secret_value().encode("utf-8")
+
+    @property
+    def dependencies(self) -> list[Dependency]:
+        """The check as route dependencies; none without a key, so the document asks for none."""
+        return [] if self._expected is None else [Depends(self)]
+
+    @property
+    def responses(self) -> dict[int | str, dict[str, Any]]:
+        """The 401 the check may answer, for the document; none without a key."""
+        return {} if self._expected is None else dict(UNAUTHORIZED)
 
     async def __call__(self, sent: Annotated[str | None, Security(KEY_HEADER)]) -> None:
         """401 unless `sent` is the configured key; nothing to check when none is set."""

@@ -51,6 +51,37 @@ def test_multipart_form_with_photo_file_gives_the_same_price(client: TestClient)
     assert response.json() == as_json
 
 
+def test_a_text_limit_counts_the_text_as_sent(client: TestClient) -> None:
+    # The document's maxLength counts what is sent; the listing rules count the text trimmed.
+    padded = " " + "b" * 40
+    for response in (
+        client.post("/v1/predict", json={"year": 2000, "brand": padded}),
+        client.post("/v1/predict", data={"year": "2000", "brand": padded}),
+    ):
+        assert response.status_code == 422, response.text
+        assert _detail(response) == [
+            {
+                "loc": ["body", "brand"],
+                "msg": "is 41 characters long; the limit is 40",
+                "type": "value_error",
+                "ctx": {"max_chars": 40},
+            }
+        ]
+    assert client.post("/v1/predict", json={"year": 2000, "brand": padded[1:]}).status_code == 200
+
+
+def test_a_form_photo_sent_as_text_is_read_as_base64(client: TestClient) -> None:
+    # A text part, not a file: base64 text is a photo (as in a plain HTML form); raw bytes are not.
+    as_text = client.post(
+        "/v1/predict", files={"year": (None, "2015"), "photo": (None, b64(jpeg()))}
+    )
+    assert as_text.status_code == 200, as_text.text
+    assert as_text.json()["price"] == pytest.approx(expected_price(2015, photo=True))
+    raw = client.post("/v1/predict", files={"year": (None, "2015"), "photo": (None, jpeg())})
+    assert raw.status_code == 415, raw.text
+    assert _detail(raw)[0]["loc"] == ["body", "photo"]
+
+
 def test_optional_fields_and_photo_may_be_left_out(client: TestClient) -> None:
     response = client.post("/v1/predict", json={"year": 2000})
     assert response.status_code == 200, response.text
@@ -232,6 +263,18 @@ MALFORMED = [
     ("application/x-www-form-urlencoded", b"\xff\xfe=\xff"),
     ("application/x-www-form-urlencoded", b"year=2000&photo=%ZZ"),
 ]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"), [(kind, body) for kind, body in MALFORMED if "multipart" in kind]
+)
+def test_a_form_that_cannot_be_parsed_is_a_422_as_for_json(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    response = client.post("/v1/predict", content=body, headers={"content-type": content_type})
+    assert response.status_code == 422, response.text
+    assert _detail(response)[0]["type"] == "form_invalid"
+    assert _detail(response)[0]["loc"] == ["body"]
 
 
 @pytest.mark.parametrize(("content_type", "body"), MALFORMED)

@@ -62,6 +62,22 @@ def test_openapi_declares_the_key_header_on_v1_only(guarded: TestClient) -> None
         if operation.get("security") == [{"APIKeyHeader": []}]
     }
     assert needs_key == {"/v1/predict", "/v1/predict/batch", "/v1/model"}
+    answers_401 = {
+        path
+        for path, operations in doc["paths"].items()
+        for operation in operations.values()
+        if "401" in operation["responses"]
+    }
+    assert answers_401 == needs_key
+
+
+def test_openapi_asks_for_no_key_when_the_service_has_none(client: TestClient) -> None:
+    # A service without a key answers requests without the header: the document must not ask for it.
+    doc = client.get("/openapi.json").json()
+    assert "securitySchemes" not in doc.get("components", {})
+    operations = [op for ops in doc["paths"].values() for op in ops.values()]
+    assert [op for op in operations if "security" in op or "401" in op["responses"]] == []
+    assert client.post("/v1/predict", json={"year": 2000}).status_code == 200
 
 
 def test_a_wrong_key_is_refused_before_the_body_is_read(guarded: TestClient) -> None:

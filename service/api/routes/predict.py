@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -113,12 +113,12 @@ def documented(check: ApiKeyCheck) -> list[APIRoute]:
             op.endpoint,
             methods=["POST"],
             response_model=op.answer,
-            responses=ERROR_RESPONSES,
+            responses={**ERROR_RESPONSES, **check.responses},
             summary=op.summary,
             description=inspect.getdoc(op.endpoint) or "",
             tags=["predict"],
             openapi_extra=op.body,
-            dependencies=[Depends(check)],
+            dependencies=check.dependencies,
         )
         for op in OPERATIONS
     ]
