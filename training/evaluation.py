@@ -43,6 +43,7 @@ class Evaluation:
     fit_seconds: float  # building and fitting the registered model
     protocol: str  # HOLDOUT, or "k-fold cross-validation"
     score_champion: Callable[[str], float | None]  # another model's comparable test RMSLE
+    train_frame: pd.DataFrame  # the rows the registered model was fitted on
     folds: list[Comparison] = field(default_factory=list)
 
     @property
@@ -87,6 +88,7 @@ def _holdout(
         contest.fit_seconds,
         HOLDOUT,
         lambda uri: score_on(uri, dataset, splits.test),
+        splits.train.frame,
     )
 
 
@@ -97,9 +99,8 @@ def _cross_validated(
     cv = cross_validate(decoded, schema, config, progress=verbose != 0)
     train, val = final_indices(len(decoded), config)
     keras.utils.set_random_seed(config.seed)
-    model, history, seconds = fit_joint(
-        schema, decoded.take(train), decoded.take(val), config, verbose
-    )
+    fitted_on = decoded.take(train)
+    model, history, seconds = fit_joint(schema, fitted_on, decoded.take(val), config, verbose)
     store_shifts(model, cv.shifts)
     frame = decoded.frame.iloc[cv.rows].reset_index(drop=True)
     protocol = protocol_of(config, len(decoded))
@@ -114,6 +115,7 @@ def _cross_validated(
         seconds,
         protocol,
         lambda uri: recorded_score(uri, fingerprint, protocol),
+        fitted_on.frame,
         cv.folds,
     )
 

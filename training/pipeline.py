@@ -23,6 +23,7 @@ from training.compare import Comparison, fold_table
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
 from training.evaluation import Evaluation, evaluate
+from training.explanations import write_explanation
 from training.prepare import decode_dataset
 from training.tracking import (
     FINGERPRINT,
@@ -82,7 +83,12 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     configure_tracking()
     with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
         _log_run(dataset, config, judged)
-        info = log_model(judged.model, dataset.schema, _example(dataset), config.model_name)
+        with tempfile.TemporaryDirectory() as tmp:
+            explanation = write_explanation(
+                Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
+            )
+            example = _example(dataset)
+            info = log_model(judged.model, dataset.schema, example, config.model_name, explanation)
         version = str(info.registered_model_version)
         champion, reason = promote_if_better(
             config.model_name, version, judged.metrics["rmsle"], judged.score_champion

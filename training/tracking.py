@@ -18,7 +18,8 @@ from mlflow.types.schema import AnyType, ColSpec, DataType, ParamSchema, ParamSp
 from mlflow.types.schema import Schema as ColumnSchema
 
 import models
-from models.pyfunc import KERAS_ARTIFACT, SCHEMA_ARTIFACT
+from models.explainer import DEFAULT_COMPARABLES
+from models.pyfunc import EXPLANATION_ARTIFACT, KERAS_ARTIFACT, SCHEMA_ARTIFACT
 from models.schema import FeatureType, Schema
 
 LOGGED_MODEL_CODE = Path(models.__file__).with_name("logged_model.py")  # MLflow models from code
@@ -57,22 +58,37 @@ def signature(schema: Schema) -> ModelSignature:
     ]
     outputs = [ColSpec(DataType.double, n) for n in ("price", "price_low", "price_high")]
     outputs.append(ColSpec(DataType.string, "error"))
-    # photo_root: the folder relative photo paths are read from (default: working directory)
-    params = ParamSchema([ParamSpec("photo_root", DataType.string, "")])
+    # photo_root: the folder relative photo paths are read from (default: working directory);
+    # explain: add each feature's contribution and the ids of `comparables` nearest listings
+    params = ParamSchema(
+        [
+            ParamSpec("photo_root", DataType.string, ""),
+            ParamSpec("explain", DataType.boolean, False),
+            ParamSpec("comparables", DataType.long, DEFAULT_COMPARABLES),
+        ]
+    )
     return ModelSignature(ColumnSchema(inputs), ColumnSchema(outputs), params)
 
 
-def log_model(model: keras.Model, schema: Schema, example: pd.DataFrame, name: str) -> ModelInfo:
-    """Log the pyfunc model (Keras model + schema) in the active run and register it."""
+def log_model(
+    model: keras.Model, schema: Schema, example: pd.DataFrame, name: str, explanation: Path
+) -> ModelInfo:
+    """Log the pyfunc model (Keras model, schema, the `explanation` folder) in the active run
+    and register it."""
     with tempfile.TemporaryDirectory() as tmp:
         keras_path = Path(tmp) / "model.keras"
         schema_path = Path(tmp) / "schema.yaml"
         model.save(keras_path)
         schema_path.write_text(schema.to_yaml(), encoding="utf-8")
+        artifacts = {
+            KERAS_ARTIFACT: str(keras_path),
+            SCHEMA_ARTIFACT: str(schema_path),
+            EXPLANATION_ARTIFACT: str(explanation),
+        }
         return mlflow.pyfunc.log_model(
             name="model",
             python_model=LOGGED_MODEL_CODE,
-            artifacts={KERAS_ARTIFACT: str(keras_path), SCHEMA_ARTIFACT: str(schema_path)},
+            artifacts=artifacts,
             signature=signature(schema),
             input_example=example,
             registered_model_name=name,

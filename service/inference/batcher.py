@@ -25,6 +25,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from models.explainer import Explanation, NotExplainableError
 from models.inputs import PreparedListing
 from service.inference.metrics import ServiceMetrics
 from service.inference.predictor import PriceEstimate, PricePredictor
@@ -139,6 +142,49 @@ class MicroBatcher:
         if failure is not None:
             self._call(_fail, answer, failure)
         self._metrics.queue_depth.set(self._queue.qsize())
+
+    async def explain(self, listing: Mapping[str, Any], k: int) -> Explanation:
+        """Validate and decode one listing, score its coalition rows (models.explain) in the
+        shared forward passes, and explain its price; NotExplainableError for a model logged
+        without explanation data, the predictor's InputError if the listing is invalid."""
+        explainer = self.predictor.explainer
+        if explainer is None:
+            raise NotExplainableError(
+                f"model version {self.predictor.info.version} was logged without explanation "
+                "data (trained before explanations existed); train it again to explain prices"
+            )
+        with self.in_use():
+            if self._worker is None or self._stopping.is_set() or not self._worker.is_alive():
+                raise BatcherClosedError("the inference worker is not running")
+            loop = asyncio.get_running_loop()
+            try:
+                prepared = await loop.run_in_executor(
+                    self._prepare_pool, self.predictor.prepare, listing
+                )
+            except RuntimeError:  # the pool is shut down: the service is stopping
+                raise BatcherClosedError("the service is stopping") from None
+            answers = self._queue_rows(explainer.rows(prepared))
+            estimates = await asyncio.gather(*answers)
+        log_prices = np.log([e.price for e in estimates])
+        own = estimates[-1]
+        return explainer.explain(log_prices, (own.price, own.low, own.high), own.representation, k)
+
+    def _queue_rows(self, rows: Sequence[PreparedListing]) -> list[asyncio.Future[PriceEstimate]]:
+        """Queue prepared rows all together, or none of them (QueueFullError, or closed)."""
+        loop = asyncio.get_running_loop()
+        jobs = [_Job(row, loop.create_future()) for row in rows]
+        with self._lock:
+            if self._stopping.is_set():
+                raise BatcherClosedError("the service is stopping")
+            room = self._queue.maxsize - self._queue.qsize()
+            if len(jobs) > room:
+                raise QueueFullError(
+                    f"an explanation needs {len(jobs)} places in the queue and {room} are free"
+                )
+            for job in jobs:
+                self._queue.put_nowait(job)
+        self._metrics.queue_depth.set(self._queue.qsize())
+        return [job.answer for job in jobs]
 
     def _unless_cancelled(
         self, answer: asyncio.Future[PriceEstimate], preparing: Future[None]

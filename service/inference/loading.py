@@ -13,6 +13,7 @@ import tensorflow as tf
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model
 
+from models.explainer import Explainer, NotExplainableError
 from models.pyfunc import AppraiserModel
 from models.schema import FeatureType, Schema
 from models.store import configure_tracking
@@ -64,12 +65,26 @@ def load_predictor(uri: str, settings: RuntimeSettings) -> Predictor:
             local = mlflow.artifacts.download_artifacts(found.uri, dst_path=tmp)
             wrapper = mlflow.pyfunc.load_model(local).unwrap_python_model()
             example = _input_example(Path(local), getattr(wrapper, "schema", None))
+            explainer = _explainer(wrapper)  # read before the download folder goes
     except (MlflowException, OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load {uri}: {exc}") from exc
     if not isinstance(wrapper, AppraiserModel):
         raise ModelLoadError(f"{uri} is a {type(wrapper).__name__}, not an Appraiser model")
     info = dataclasses.replace(found, example=example)
-    return Predictor(wrapper.keras_model, wrapper.schema, info, settings.batch_sizes, device)
+    return Predictor(
+        wrapper.keras_model, wrapper.schema, info, settings.batch_sizes, device, explainer
+    )
+
+
+def _explainer(wrapper: Any) -> Explainer | None:
+    """The model's explainer; None (logged) for a model trained before explanations."""
+    if not isinstance(wrapper, AppraiserModel):
+        return None
+    try:
+        return wrapper.explainer
+    except NotExplainableError as exc:
+        log.warning("%s", exc)
+        return None
 
 
 def _input_example(folder: Path, schema: Schema | None) -> dict[str, Any] | None:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
 
+from models.comparables import with_representation
+from models.explainer import Explainer
 from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_size
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
@@ -32,11 +34,13 @@ DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32)
 
 @dataclass(frozen=True)
 class PriceEstimate:
-    """One listing's price (the median) and its 80% range."""
+    """One listing's price (the median) and its 80% range, and where the model places it (its
+    joint representation, for comparables; None for a model without one)."""
 
     price: float
     low: float
     high: float
+    representation: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 class PricePredictor(Protocol):
@@ -50,6 +54,8 @@ class PricePredictor(Protocol):
     def device(self) -> str: ...
     @property
     def batch_sizes(self) -> tuple[int, ...]: ...
+    @property
+    def explainer(self) -> Explainer | None: ...
     def prepare(self, listing: Mapping[str, Any], root: Path | None = None) -> PreparedListing: ...
     def forward(self, rows: Sequence[PreparedListing]) -> list[PriceEstimate]: ...
     def warm(self) -> None: ...
@@ -65,8 +71,11 @@ class Predictor:
         info: ModelInfo,
         batch_sizes: Sequence[int] = DEFAULT_BATCH_SIZES,
         device: str = "/CPU:0",
+        explainer: Explainer | None = None,
     ) -> None:
-        self._model = keras_model
+        # One pass answers the quantiles and, where the model has it, the joint representation.
+        self._model = with_representation(keras_model) or keras_model
+        self._explainer = explainer
         self._schema = schema
         self._info = info
         self._batch_sizes = tuple(sorted(set(batch_sizes)))
@@ -93,6 +102,11 @@ class Predictor:
     def batch_sizes(self) -> tuple[int, ...]:
         return self._batch_sizes
 
+    @property
+    def explainer(self) -> Explainer | None:
+        """What explains this model's prices; None for a model logged without explanation data."""
+        return self._explainer
+
     @functools.cached_property
     def _compiled(self) -> Any:
         """The one concrete function of the forward pass (traced on first use, by `warm`)."""
@@ -113,8 +127,11 @@ class Predictor:
         estimates: list[PriceEstimate] = []
         for start in range(0, len(rows), largest):
             chunk = rows[start : start + largest]
-            prices = self._prices(chunk, self._fit(len(chunk)))
-            estimates.extend(PriceEstimate(*map(float, row)) for row in prices)
+            prices, vectors = self._prices(chunk, self._fit(len(chunk)))
+            for i, row in enumerate(prices):
+                vector = None if vectors is None else vectors[i]
+                price, low, high = map(float, row)
+                estimates.append(PriceEstimate(price, low, high, vector))
         return estimates
 
     def predict(
@@ -175,14 +192,20 @@ class Predictor:
         """The smallest batch shape that holds `n` rows."""
         return next(size for size in self._batch_sizes if size >= n)
 
-    def _prices(self, rows: Sequence[PreparedListing], size: int) -> np.ndarray:
+    def _prices(
+        self, rows: Sequence[PreparedListing], size: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Price, low and high of `rows` (padded to `size`), and their representations."""
         tensors = batch_inputs(self._schema, rows, self.photo_sizes, size)
         with tf.device(self._device):
-            quantiles = self._compiled(tensors).numpy()
-        return quantiles_to_prices(quantiles[: len(rows)], self._median)
+            outputs = self._compiled(tensors)
+        quantiles = outputs[0].numpy()[: len(rows)]
+        vectors = outputs[1].numpy()[: len(rows)] if len(outputs) > 1 else None
+        return quantiles_to_prices(quantiles, self._median), vectors
 
-    def _call(self, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
-        return self._model(inputs, training=False)
+    def _call(self, inputs: dict[str, tf.Tensor]) -> tuple[tf.Tensor, ...]:
+        outputs = self._model(inputs, training=False)
+        return tuple(outputs) if isinstance(outputs, list | tuple) else (outputs,)
 
     def _signature(self) -> dict[str, tf.TensorSpec]:
         """One spec per feature with an open batch dimension: a single trace for every shape."""

@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from models.explainer import Explainer
 from models.inputs import PreparedListing
 from models.schema import Schema, clothing_schema
 from service.inference.listing import prepare
@@ -67,6 +68,7 @@ class FakePredictor:
             example={"brand": "Nordvik", "year": 2015, "description": "wool coat", "photo": None},
         )
         self.device = "/CPU:0"
+        self.explainer: Explainer | None = None
         self.batch_sizes = batch_sizes
         self.photo_sizes = {"photo": 8}
         self.forward_delay_s = forward_delay_s

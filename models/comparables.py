@@ -1,0 +1,152 @@
+"""Comparable sold listings: the training listings nearest a listing in the model's own joint
+representation (the joined branch outputs the head reads), with their prices, values and a
+thumbnail, as an appraiser would show them.
+
+The representation is Euclidean: the head's first layer reads it linearly, so listings close in
+it are priced alike for the same reasons. The vectors, a table of the listings and the search
+index are logged with the model (`save`, `load`).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from models.schema import FeatureType, Schema
+from models.validation import Value
+
+REPRESENTATION = "joined"  # the layer whose output the head reads (models.architecture)
+VECTORS_FILE = "vectors.npy"
+LISTINGS_FILE = "listings.parquet"
+THUMBNAIL_SIDE = 48
+THUMBNAIL_QUALITY = 80
+EXCERPT_CHARS = 120
+ID, PRICE, THUMBNAIL = "id", "price", "thumbnail"
+
+
+@dataclass(frozen=True)
+class Comparable:
+    """One sold listing near the one being priced."""
+
+    id: str
+    price: float
+    distance: float
+    values: dict[str, Value]  # its non-photo features, texts cut to an excerpt
+    thumbnail: bytes | None  # a small JPEG of its (first) photo, when it had one
+
+
+class Comparables:
+    """Indexed sold listings: one vector per listing, and a table of what to show for each."""
+
+    def __init__(self, vectors: np.ndarray, listings: pd.DataFrame) -> None:
+        if len(vectors) != len(listings):
+            raise ValueError(f"{len(vectors)} vectors for {len(listings)} listings")
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.listings = listings.reset_index(drop=True)
+        self._norms = np.einsum("ij,ij->i", self.vectors, self.vectors)
+        self._values = [c for c in self.listings.columns if c not in (ID, PRICE, THUMBNAIL)]
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def nearest(self, queries: np.ndarray, k: int) -> list[list[Comparable]]:
+        """The `k` nearest listings to each query vector, nearest first."""
+        found = []
+        for query in np.atleast_2d(np.asarray(queries, dtype=np.float32)):
+            rows, distances = self._search(query, min(k, len(self)))
+            found.append([self._comparable(r, d) for r, d in zip(rows, distances, strict=True)])
+        return found
+
+    def _search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Exact search: squared distances from one matrix-vector product."""
+        squared = self._norms - 2.0 * (self.vectors @ query) + float(query @ query)
+        top = np.argpartition(squared, k - 1)[:k] if k < len(squared) else np.arange(len(squared))
+        top = top[np.argsort(squared[top], kind="stable")]
+        return top, np.sqrt(np.maximum(squared[top], 0.0))
+
+    def _comparable(self, row: int, distance: float) -> Comparable:
+        record = self.listings.iloc[row]
+        thumbnail = record[THUMBNAIL] if THUMBNAIL in self.listings.columns else None
+        return Comparable(
+            str(record[ID]),
+            float(record[PRICE]),
+            float(distance),
+            {name: _plain(record[name]) for name in self._values},
+            bytes(thumbnail) if thumbnail is not None else None,
+        )
+
+    def save(self, folder: Path) -> None:
+        """Write the vectors and the listings table into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / VECTORS_FILE, self.vectors)
+        self.listings.to_parquet(folder / LISTINGS_FILE, index=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> Comparables:
+        return cls(np.load(folder / VECTORS_FILE), pd.read_parquet(folder / LISTINGS_FILE))
+
+
+def listings_table(
+    schema: Schema, frame: pd.DataFrame, photos: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """What a comparable shows: id, sold price, the non-photo values (texts as excerpts) and a
+    thumbnail of the first photo feature (None where the listing had no photo)."""
+    ids = frame[schema.id_column] if schema.id_column in frame else pd.Series(frame.index)
+    table = pd.DataFrame({ID: ids.astype(str).to_numpy(), PRICE: frame[schema.target].to_numpy()})
+    for feature in schema.features:
+        if feature.type == FeatureType.TEXT:
+            table[feature.name] = [excerpt(v) for v in frame[feature.name]]
+        elif feature.type != FeatureType.IMAGE:
+            table[feature.name] = frame[feature.name].to_numpy()
+    images = schema.of_type(FeatureType.IMAGE)
+    if images:
+        pixels = photos[images[0].name]
+        table[THUMBNAIL] = [thumbnail(p) if p.any() else None for p in pixels]
+    return table
+
+
+def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a text, cut at a word where it is longer than `limit` characters."""
+    value = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    if len(value) <= limit:
+        return value
+    cut = value[:limit].rsplit(" ", 1)[0] or value[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def thumbnail(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> bytes:
+    """A decoded photo as a small JPEG."""
+    image = Image.fromarray(pixels).resize((side, side), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=THUMBNAIL_QUALITY)
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Value:
+    """A table cell as a JSON-friendly value (NumPy scalars out, NaN as None)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]
+
+
+def with_representation(model: Any) -> Any | None:
+    """The Keras model answering [its quantiles, its joint representation] in one pass; None
+    for a model without the joined layer (a single-branch one)."""
+    import keras
+
+    if REPRESENTATION not in {layer.name for layer in model.layers}:
+        return None
+    joined = model.get_layer(REPRESENTATION).output
+    return keras.Model(model.input, [model.output, joined], name=f"{model.name}_with_joined")
