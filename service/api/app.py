@@ -19,7 +19,7 @@ from service.api.drain import Drain, DrainMiddleware
 from service.api.errors import install_error_handlers
 from service.api.middleware import BodyLimitMiddleware, LatencyMiddleware
 from service.api.openapi import install_openapi
-from service.api.routes import demo, health, metrics, model, predict
+from service.api.routes import demo, explain, health, metrics, model, operations, predict
 from service.api.security import ApiKeyCheck
 from service.api.settings import Settings, get_settings
 from service.inference.metrics import ServiceMetrics
@@ -54,7 +54,8 @@ def create_app(
     lifespan = _lifespan(settings, slot, service_metrics, version_resolver, drain)
     app = FastAPI(title="Appraiser", version="1", description=DESCRIPTION, lifespan=lifespan)
     key_check = ApiKeyCheck(settings.api_key)
-    predict.install(app, key_check)
+    listing_operations = (*predict.OPERATIONS, *explain.OPERATIONS)
+    operations.install(app, key_check, listing_operations)
     app.include_router(
         model.router, dependencies=key_check.dependencies, responses=key_check.responses
     )
@@ -63,7 +64,8 @@ def create_app(
     app.include_router(demo.router)
     app.mount("/static", StaticFiles(directory=demo.STATIC), name="static")
     install_error_handlers(app)
-    install_openapi(app, slot, settings.max_batch_listings, predict.documented(key_check))
+    documented = operations.documented(key_check, listing_operations)
+    install_openapi(app, slot, settings.max_batch_listings, documented)
     # Each add_middleware wraps the ones before it: the latency histogram sees every answer.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(DrainMiddleware, drain=drain)

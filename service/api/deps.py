@@ -38,7 +38,7 @@ async def get_batcher(slot: Annotated[ModelSlot, Depends(get_slot)]) -> AsyncIte
 
 def serving(slot: ModelSlot) -> AbstractContextManager[MicroBatcher]:
     """Hold the batcher serving now; `get_batcher` for routes that skip dependency solving
-    (service.api.routes.plain)."""
+    (service.api.routes.operations)."""
     return slot.require().in_use()
 
 

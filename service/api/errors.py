@@ -1,7 +1,8 @@
 """Every error answer has one shape, `{"detail": [{loc, msg, type, ctx}]}`, and the right status.
 
-Client input maps to 4xx (422 invalid, 413 too large, 415 unsupported); 503 while no model is
-ready or the queue is full. Only a genuine server bug reaches the last-resort 500 handler.
+Client input maps to 4xx (422 invalid, 413 too large, 415 unsupported); 409 for an explanation
+the served model cannot give (logged without explanation data); 503 while no model is ready or the
+queue is full. Only a genuine server bug reaches the last-resort 500 handler.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from models.explainer import NotExplainableError
 from service.api.schemas import ErrorItem, ErrorResponse, ListingError
 from service.inference.batcher import BatcherClosedError, QueueFullError
 from service.inference.listing import InputError
@@ -32,6 +34,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     422: {"model": ErrorResponse, "description": "A field breaks its rule; `ctx` has the limit."},
     503: {"model": ErrorResponse, "description": "No model ready yet, or too busy: retry."},
+}
+# 409, not a 4xx about the request or a 5xx: the request is right, the model being served cannot
+# answer it (it was logged without explanation data); the same request succeeds once a model
+# that can is served, and /v1/predict still answers meanwhile.
+NOT_EXPLAINABLE: dict[int | str, dict[str, Any]] = {
+    409: {
+        "model": ErrorResponse,
+        "description": "The served model was logged without explanation data (trained before "
+        "explanations existed): it prices listings but cannot explain them.",
+    }
 }
 
 
@@ -116,6 +128,9 @@ def install_error_handlers(app: FastAPI) -> None:
         error.headers = {"Retry-After": retry}
         return error_response(error)
 
+    async def on_not_explainable(_: Request, exc: Exception) -> JSONResponse:
+        return error_response(api_error(409, str(exc), "not_explainable"))
+
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         # Last resort: client input never gets here; a server bug does, and must be logged.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -124,6 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(InputError, on_input_error)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(NotExplainableError, on_not_explainable)
     app.add_exception_handler(StarletteHTTPException, on_http)
     for unavailable in (NotReadyError, QueueFullError, BatcherClosedError):
         app.add_exception_handler(unavailable, on_unavailable)

@@ -6,17 +6,21 @@ so the document is built on demand and rebuilt when the served version changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from models.comparables import excerpt, thumbnail
 from models.features import PHOTO_FORMATS
 from models.schema import FeatureType, Schema
 from service.api.bodies import FORM, JSON
+from service.api.routes.explain import data_uri
 from service.api.schemas import (
     batch_request_model,
     example_listing,
@@ -27,6 +31,8 @@ from service.inference.predictor import PricePredictor
 from service.inference.slot import ModelSlot
 
 REF = "#/components/schemas/{model}"
+LISTING_PATHS = ("/v1/predict", "/v1/explain")  # one listing in the body, JSON or a form
+EXAMPLE_RATIOS = (1.9, 0.8, 1.12)  # a plausible spread of contributions for the example answer
 
 
 def install_openapi(
@@ -56,7 +62,8 @@ def install_openapi(
 
 
 def add_request_schemas(doc: dict[str, Any], predictor: PricePredictor, max_listings: int) -> None:
-    """Fill in the predict routes' request bodies: fields, limits and an example."""
+    """Fill in the listing routes' request bodies (fields, limits and an example) and the
+    example explanation."""
     schema = predictor.schema
     example = example_listing(schema, predictor.info.example)
     names = {
@@ -69,16 +76,52 @@ def add_request_schemas(doc: dict[str, Any], predictor: PricePredictor, max_list
     }
     listing, form, batch = (_ref(n) for n in names.values())
     paths = doc["paths"]
-    paths["/v1/predict"]["post"]["requestBody"] = {
-        "required": True,
-        "content": {
-            JSON: {"schema": listing, "example": example},
-            FORM: {"schema": form, "encoding": _photo_parts(schema)},
-        },
-    }
+    for path in LISTING_PATHS:
+        paths[path]["post"]["requestBody"] = {
+            "required": True,
+            "content": {
+                JSON: {"schema": listing, "example": example},
+                FORM: {"schema": form, "encoding": _photo_parts(schema)},
+            },
+        }
     paths["/v1/predict/batch"]["post"]["requestBody"] = {
         "required": True,
         "content": {JSON: {"schema": batch, "example": {"listings": [example, example]}}},
+    }
+    answer = paths["/v1/explain"]["post"]["responses"]["200"]["content"][JSON]
+    answer["example"] = example_explanation(predictor, example)
+
+
+def example_explanation(predictor: PricePredictor, listing: dict[str, Any]) -> dict[str, Any]:
+    """A plausible /v1/explain answer for the example `listing`, in the served model's features:
+    the baseline times the ratios is the price, as in a real answer. Made up rather than computed:
+    building the document never runs the model."""
+    schema, info = predictor.schema, predictor.info
+    price, baseline = 52.4, 38.0
+    ratios = [EXAMPLE_RATIOS[i % len(EXAMPLE_RATIOS)] for i in range(len(schema.features) - 1)]
+    ratios.append(price / baseline / math.prod(ratios))
+    values = {
+        f.name: excerpt(listing.get(f.name)) if f.type == FeatureType.TEXT else listing.get(f.name)
+        for f in schema.features
+        if f.type != FeatureType.IMAGE
+    }
+    photo = data_uri(thumbnail(np.full((8, 8, 3), (142, 112, 86), dtype=np.uint8)))
+    return {
+        "price": price,
+        "price_range": {"low": 31.5, "high": 88.0},
+        "model": {"name": info.name, "version": info.version},
+        "baseline_price": baseline,
+        "contributions": [
+            {"feature": f.name, "log_price": round(math.log(r), 4), "ratio": round(r, 4)}
+            for f, r in zip(schema.features, ratios, strict=True)
+        ],
+        "comparables": [
+            {"id": id_, "price": sold, "distance": d, "values": values, "thumbnail": thumb}
+            for id_, sold, d, thumb in (
+                ("L000123", 49.0, 0.42, photo),
+                ("L000871", 57.5, 0.61, None),
+            )
+        ],
     }
 
 

@@ -46,6 +46,54 @@ class Prediction(BaseModel):
     model: ModelRef
 
 
+class FeatureContribution(BaseModel):
+    """How much one feature moved the price from the baseline (its exact Shapley value)."""
+
+    feature: str = Field(examples=["brand"])
+    log_price: float = Field(
+        description="Its share of log(price / baseline_price): the features' shares add up to it.",
+        examples=[0.642],
+    )
+    ratio: float = Field(
+        description="exp(log_price): the baseline price times every ratio is the price.",
+        examples=[1.9],
+    )
+
+
+class ComparableListing(BaseModel):
+    """A sold listing of the training data close to this one in the model's own representation."""
+
+    id: str = Field(examples=["L000123"])
+    price: float = Field(description="The price it sold for.", examples=[49.0])
+    distance: float = Field(
+        description="Euclidean distance in the model's joint representation; 0: the model sees "
+        "the same listing.",
+        examples=[0.42],
+    )
+    values: dict[str, str | int | float | None] = Field(
+        description="Its features other than photos; texts cut to an excerpt.",
+        examples=[{"brand": "Nordvik", "year": 2014, "description": "wool coat, worn twice"}],
+    )
+    thumbnail: str | None = Field(
+        description="A small JPEG of its photo as a data URI (data:image/jpeg;base64,...); null "
+        "when it had none."
+    )
+
+
+class PriceExplanation(Prediction):
+    """The price of one listing, what moved it from the baseline, and comparable sold listings."""
+
+    baseline_price: float = Field(
+        description="The price of a listing with nothing known: no photo, no text, categories "
+        "unknown, numbers at their training median.",
+        examples=[38.0],
+    )
+    contributions: list[FeatureContribution] = Field(
+        description="One per feature, in the model's schema order."
+    )
+    comparables: list[ComparableListing] = Field(description="Nearest first.")
+
+
 class ErrorItem(BaseModel):
     """One problem: where (`loc`), what (`msg`, `type`) and the limit it broke (`ctx`)."""
 

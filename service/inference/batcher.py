@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from models.explainer import Explanation, NotExplainableError
+from models.explainer import Explainer, Explanation, NotExplainableError
 from models.inputs import PreparedListing
 from service.inference.metrics import ServiceMetrics
 from service.inference.predictor import PriceEstimate, PricePredictor
@@ -147,12 +147,7 @@ class MicroBatcher:
         """Validate and decode one listing, score its coalition rows (models.explain) in the
         shared forward passes, and explain its price; NotExplainableError for a model logged
         without explanation data, the predictor's InputError if the listing is invalid."""
-        explainer = self.predictor.explainer
-        if explainer is None:
-            raise NotExplainableError(
-                f"model version {self.predictor.info.version} was logged without explanation "
-                "data (trained before explanations existed); train it again to explain prices"
-            )
+        explainer = self.require_explainer()
         with self.in_use():
             if self._worker is None or self._stopping.is_set() or not self._worker.is_alive():
                 raise BatcherClosedError("the inference worker is not running")
@@ -168,6 +163,17 @@ class MicroBatcher:
         log_prices = np.log([e.price for e in estimates])
         own = estimates[-1]
         return explainer.explain(log_prices, (own.price, own.low, own.high), own.representation, k)
+
+    def require_explainer(self) -> Explainer:
+        """The served model's explainer; NotExplainableError for a model logged without
+        explanation data, so a route can refuse before it reads the body."""
+        explainer = self.predictor.explainer
+        if explainer is None:
+            raise NotExplainableError(
+                f"model version {self.predictor.info.version} was logged without explanation "
+                "data (trained before explanations existed); train it again to explain prices"
+            )
+        return explainer
 
     def _queue_rows(self, rows: Sequence[PreparedListing]) -> list[asyncio.Future[PriceEstimate]]:
         """Queue prepared rows all together, or none of them (QueueFullError, or closed)."""

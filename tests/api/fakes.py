@@ -1,7 +1,9 @@
 """A fake predictor for API tests: the real validation and photo decoding, a fake forward pass.
 
 Its price is a simple function of the listing, so every answer can be checked, and it records
-each forward pass, so tests can see batching happen.
+each forward pass, so tests can see batching happen. It explains its prices with a real
+Explainer (models.explainer) over a handful of sold listings: its representation of a listing is
+the parts its price adds up, so a sold listing sent again is its own nearest comparable.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from PIL import Image
 
+from models.comparables import Comparables
+from models.explain import UNKNOWN_CATEGORY, Neutral
 from models.explainer import Explainer
 from models.inputs import PreparedListing
 from models.schema import Schema, clothing_schema
@@ -44,7 +50,42 @@ def fake_schema() -> Schema:
 
 def expected_price(year: int, description: str = "", photo: bool = False) -> float:
     """What the fake answers: known inputs in, a known price out."""
-    return float(year - 1900) + len(description) + (1000.0 if photo else 0.0)
+    return float(sum(_parts(year, description, photo)))
+
+
+def _parts(year: int, description: str, photo: bool) -> np.ndarray:
+    """The fake's representation of a listing: what each input adds to its price."""
+    return np.array([year - 1900, len(description), 1000.0 if photo else 0.0], dtype=np.float32)
+
+
+NEUTRAL_YEAR = 1990  # the fake's "nothing known" year, as a training median would be
+# Sold listings the fake explains with: id, brand, year, description, photo colour (None: none).
+SOLD: tuple[tuple[str, str, int, str, tuple[int, int, int] | None], ...] = (
+    ("S001", "Nordvik", 2015, "wool coat, like new", (122, 86, 62)),
+    ("S002", "Hartwell", 2012, "tweed blazer, small mark on the left sleeve", (92, 96, 118)),
+    ("S003", "Nordvik", 2018, "down parka, worn one winter, all zips work", (44, 66, 98)),
+    ("S004", "Alder & Co", 2009, "leather boots, resoled last year", None),
+    ("S005", "Hartwell", 2016, "cashmere scarf, no pilling", (168, 48, 56)),
+    ("S006", "Fjellby", 2020, "rain jacket, never worn, tags still on", (38, 112, 84)),
+)
+
+
+def fake_explainer(schema: Schema) -> Explainer:
+    """A real Explainer for the fake: neutral values as training would store them, and SOLD
+    indexed by the fake's representation, each with a real JPEG thumbnail where it had a photo."""
+    neutral = Neutral({"brand": UNKNOWN_CATEGORY, "year": NEUTRAL_YEAR, "description": ""})
+    table = pd.DataFrame(
+        {
+            "id": [s[0] for s in SOLD],
+            "price": [expected_price(s[2], s[3], s[4] is not None) for s in SOLD],
+            "brand": [s[1] for s in SOLD],
+            "year": [s[2] for s in SOLD],
+            "description": [s[3] for s in SOLD],
+            "thumbnail": [None if s[4] is None else jpeg((48, 48), s[4]) for s in SOLD],
+        }
+    )
+    vectors = np.stack([_parts(s[2], s[3], s[4] is not None) for s in SOLD])
+    return Explainer(schema, neutral, Comparables(vectors, table))
 
 
 class FakePredictor:
@@ -57,6 +98,7 @@ class FakePredictor:
         batch_sizes: tuple[int, ...] = (1, 2, 4, 8, 16, 32),
         forward_delay_s: float = 0.0,
         fail_warm: bool = False,
+        explainable: bool = True,
     ) -> None:
         self.schema = fake_schema()
         self.info = ModelInfo(
@@ -68,7 +110,7 @@ class FakePredictor:
             example={"brand": "Nordvik", "year": 2015, "description": "wool coat", "photo": None},
         )
         self.device = "/CPU:0"
-        self.explainer: Explainer | None = None
+        self.explainer = fake_explainer(self.schema) if explainable else None
         self.batch_sizes = batch_sizes
         self.photo_sizes = {"photo": 8}
         self.forward_delay_s = forward_delay_s
@@ -95,8 +137,9 @@ class FakePredictor:
     def _estimate(self, row: PreparedListing) -> PriceEstimate:
         year = int(row.values["year"] or 0)
         text = str(row.values["description"] or "")
-        price = expected_price(year, text, bool(row.photos["photo"].any()))
-        return PriceEstimate(price, price * 0.8, price * 1.25)
+        parts = _parts(year, text, bool(row.photos["photo"].any()))
+        price = float(sum(parts))
+        return PriceEstimate(price, price * 0.8, price * 1.25, parts)
 
 
 def factory_of(*predictors: FakePredictor) -> Callable[[str, RuntimeSettings], FakePredictor]:

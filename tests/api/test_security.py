@@ -1,4 +1,5 @@
-"""APPRAISER_API_KEY guards /v1/*; health, readiness, metrics and the body limit do not need it."""
+"""APPRAISER_API_KEY guards /v1/* (predict, explain, model); health, readiness, metrics and
+the body limit do not need it."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def test_v1_routes_refuse_a_missing_or_wrong_key(
     for response in (
         guarded.post("/v1/predict", json={"year": 2000}, headers=headers),
         guarded.post("/v1/predict/batch", json={"listings": [{"year": 2000}]}, headers=headers),
+        guarded.post("/v1/explain", json={"year": 2000}, headers=headers),
         guarded.get("/v1/model", headers=headers),
     ):
         assert response.status_code == 401, response.text
@@ -39,6 +41,8 @@ def test_the_right_key_opens_v1(guarded: TestClient) -> None:
     response = guarded.post("/v1/predict", json={"year": 2000}, headers={"X-API-Key": KEY})
     assert response.status_code == 200
     assert guarded.get("/v1/model", headers={"X-API-Key": KEY}).status_code == 200
+    explained = guarded.post("/v1/explain", json={"year": 2000}, headers={"X-API-Key": KEY})
+    assert explained.status_code == 200
 
 
 def test_health_readiness_metrics_and_demo_page_stay_open(guarded: TestClient) -> None:
@@ -61,7 +65,7 @@ def test_openapi_declares_the_key_header_on_v1_only(guarded: TestClient) -> None
         for operation in operations.values()
         if operation.get("security") == [{"APIKeyHeader": []}]
     }
-    assert needs_key == {"/v1/predict", "/v1/predict/batch", "/v1/model"}
+    assert needs_key == {"/v1/predict", "/v1/predict/batch", "/v1/explain", "/v1/model"}
     answers_401 = {
         path
         for path, operations in doc["paths"].items()
@@ -80,13 +84,14 @@ def test_openapi_asks_for_no_key_when_the_service_has_none(client: TestClient) -
     assert client.post("/v1/predict", json={"year": 2000}).status_code == 200
 
 
-def test_a_wrong_key_is_refused_before_the_body_is_read(guarded: TestClient) -> None:
+@pytest.mark.parametrize("path", ["/v1/predict", "/v1/explain"])
+def test_a_wrong_key_is_refused_before_the_body_is_read(guarded: TestClient, path: str) -> None:
     # A chunked body with no Content-Length: the key check must not wait for it.
     def body() -> Iterator[bytes]:
         yield b'{"year": 2000'
         raise AssertionError("the body was read")
 
-    response = guarded.post("/v1/predict", content=body(), headers={"X-API-Key": "wrong"})
+    response = guarded.post(path, content=body(), headers={"X-API-Key": "wrong"})
     assert response.status_code == 401
 
 
@@ -95,6 +100,7 @@ def _unguarded(client: TestClient, prefix: str = "") -> list[tuple[str, int]]:
     calls = [
         client.post(f"{prefix}/v1/predict", json={"year": 2000}),
         client.post(f"{prefix}/v1/predict/batch", json={"listings": [{"year": 2000}]}),
+        client.post(f"{prefix}/v1/explain", json={"year": 2000}),
         client.get(f"{prefix}/v1/model"),
     ]
     return [(str(r.url), r.status_code) for r in calls if r.status_code != 401]

@@ -80,24 +80,26 @@ def test_alias_moves_twice_under_32_clients_without_a_failed_request() -> None:
     threads_before = _forward_threads()
     config = Settings(model_uri=ALIAS, reload_interval_s=0.05, port=port)
     app = create_app(config, registry.load, registry.resolve)
-    with serving(app, port), Clients(port, 32) as clients:
+    with serving(app, port):
+        # The clients start once the first model is warm: until then, 503 is the right answer.
         eventually(lambda: ready(port), 10)
-        for version in ("2", "3"):
-            eventually(lambda: len(clients.answers) >= 200, 30)
-            registry.version = version
-            eventually(partial(_answered_by, clients, version), 30)
-        eventually(lambda: len([a for a in clients.answers if a.version == "3"]) >= 200, 30)
-        assert clients.errors == [], clients.errors[:5]
-        assert {a.status for a in clients.answers} == {200}
-        assert [v for v in ("1", "2", "3") if any(a.version == v for a in clients.answers)] == [
-            "1",
-            "2",
-            "3",
-        ]
-        # the old models' threads have exited and nothing holds the old models any more
-        eventually(lambda: _forward_threads() == threads_before + 1, 10)
-        gc.collect()
-        assert all(ref() is None for v in ("1", "2") for ref in registry.loaded[v])
+        with Clients(port, 32) as clients:
+            for version in ("2", "3"):
+                eventually(lambda: len(clients.answers) >= 200, 30)
+                registry.version = version
+                eventually(partial(_answered_by, clients, version), 30)
+            eventually(lambda: len([a for a in clients.answers if a.version == "3"]) >= 200, 30)
+            assert clients.errors == [], clients.errors[:5]
+            assert {a.status for a in clients.answers} == {200}
+            assert [v for v in ("1", "2", "3") if any(a.version == v for a in clients.answers)] == [
+                "1",
+                "2",
+                "3",
+            ]
+            # the old models' threads have exited and nothing holds the old models any more
+            eventually(lambda: _forward_threads() == threads_before + 1, 10)
+            gc.collect()
+            assert all(ref() is None for v in ("1", "2") for ref in registry.loaded[v])
 
 
 def test_a_broken_version_is_attempted_once_however_many_intervals_pass() -> None:

@@ -1,10 +1,13 @@
 """The service on a tiny real model: same prices as the logged pyfunc model, batching under
-concurrency, one trace of the forward pass, and the model's details."""
+concurrency, one trace of the forward pass, the model's details, and explanations."""
 
 from __future__ import annotations
 
+import base64
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -124,6 +127,46 @@ def test_model_route_reports_version_run_metrics_and_device(serve: ServeApp, sto
     assert body["device"] in ("/CPU:0", "/GPU:0")
     assert body["example"]["year"] and "photo" not in body["example"]
     assert [f["name"] for f in body["features"]] == ["brand", "year", "description", "photo"]
+
+
+def test_explain_prices_as_predict_its_contributions_add_up_and_a_sold_listing_finds_itself(
+    serve: ServeApp, store: Store
+) -> None:
+    client = serve()
+    frame = pd.read_csv(store.dataset / "listings.csv", dtype=str, keep_default_na=False)
+    sold = [_as_sent(store, row) for _, row in frame.head(3).iterrows()]
+    no_photo = {**sold[0], "photo": None}
+    no_text = {**sold[1], "description": ""}
+    for listing in (*sold, no_photo, no_text):
+        explained = client.post("/v1/explain", json=listing)
+        assert explained.status_code == 200, explained.text
+        body = explained.json()
+        predicted = client.post("/v1/predict", json=listing).json()
+        got = [body["price"], body["price_range"]["low"], body["price_range"]["high"]]
+        want = [
+            predicted["price"],
+            predicted["price_range"]["low"],
+            predicted["price_range"]["high"],
+        ]
+        np.testing.assert_allclose(got, want, rtol=1e-4)
+        total = sum(c["log_price"] for c in body["contributions"])
+        assert abs(total - math.log(body["price"] / body["baseline_price"])) < 1e-4
+    for (_, row), listing in zip(frame.head(3).iterrows(), sold, strict=True):
+        nearest = client.post("/v1/explain?comparables=3", json=listing).json()["comparables"]
+        assert nearest[0]["id"] == row["id"], (row["id"], nearest)
+        assert nearest[0]["distance"] < 1e-3
+        assert len(nearest) == 3
+
+
+def _as_sent(store: Store, row: pd.Series) -> dict[str, Any]:
+    """A dataset row as a client sends it: its own values, its photo's bytes as base64."""
+    photo = (store.dataset / row["photo"]).read_bytes() if row["photo"] else None
+    return {
+        "brand": row["brand"],
+        "year": int(row["year"]),
+        "description": row["description"],
+        "photo": base64.b64encode(photo).decode() if photo else None,
+    }
 
 
 def _forward_passes(metrics: str) -> float:
