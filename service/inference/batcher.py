@@ -173,6 +173,11 @@ class MicroBatcher:
                 f"model version {self.predictor.info.version} was logged without explanation "
                 "data (trained before explanations existed); train it again to explain prices"
             )
+        if explainer.rows_per_listing > self._queue.maxsize:  # no retry could ever fit it
+            raise NotExplainableError(
+                f"an explanation of this model needs {explainer.rows_per_listing} places in the "
+                f"queue, and APPRAISER_MAX_QUEUE is {self._queue.maxsize}; raise it to explain"
+            )
         return explainer
 
     def _queue_rows(self, rows: Sequence[PreparedListing]) -> list[asyncio.Future[PriceEstimate]]:

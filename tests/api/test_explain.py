@@ -223,11 +223,14 @@ def test_no_model_yet_is_503_with_retry_after(start_app: StartApp) -> None:
     assert client.post("/v1/explain", json=LISTING).status_code == 200
 
 
-def test_a_queue_without_room_for_the_coalition_rows_is_503(start_app: StartApp) -> None:
+def test_a_queue_too_small_for_the_coalition_rows_is_409_naming_the_setting(
+    start_app: StartApp,
+) -> None:
     client = start_app(max_queue=8)  # an explanation queues 2^4 = 16 rows at once
     response = client.post("/v1/explain", json=LISTING)
-    assert response.status_code == 503 and response.headers["retry-after"] == "1"
-    assert "needs 16 places in the queue" in response.json()["detail"][0]["msg"]
+    assert response.status_code == 409  # a retry could never fit: not a 503
+    message = response.json()["detail"][0]["msg"]
+    assert "needs 16 places in the queue" in message and "APPRAISER_MAX_QUEUE is 8" in message
     assert client.post("/v1/predict", json=LISTING).status_code == 200
 
 
