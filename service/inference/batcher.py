@@ -25,10 +25,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from models.explainer import Explanation, NotExplainableError
 from models.inputs import PreparedListing
 from service.inference.metrics import ServiceMetrics
-from service.inference.predictor import PriceEstimate, PricePredictor, explained
+from service.inference.predictor import PriceEstimate, PricePredictor
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +165,9 @@ class MicroBatcher:
                 raise BatcherClosedError("the service is stopping") from None
             answers = self._queue_rows(explainer.rows(prepared))
             estimates = await asyncio.gather(*answers)
-        return explained(explainer, estimates, k)
+        log_prices = np.log([e.price for e in estimates])
+        own = estimates[-1]
+        return explainer.explain(log_prices, (own.price, own.low, own.high), own.representation, k)
 
     def _queue_rows(self, rows: Sequence[PreparedListing]) -> list[asyncio.Future[PriceEstimate]]:
         """Queue prepared rows all together, or none of them (QueueFullError, or closed)."""
