@@ -110,6 +110,16 @@ bench-pass: setup
 	test -f $(BENCH_OUT)/bench/model.json || $(BIN)/python -m bench.prepare $(BENCH_OUT)/bench
 	$(BIN)/python -m bench.pass_call $(BENCH_OUT)/bench
 
+# What explanations cost (issue 22): CPU per /v1/explain against /v1/predict through the
+# service, the steps of one explanation, and the size the explanation artifact adds to the model
+# (thumbnails of real photos from HOUSES when it is there), on the model of the last
+# `make bench-explain` (prepared here if there is none). See docs/benchmarks.md.
+EXPLAIN_ARGS ?=
+.PHONY: bench-explain
+bench-explain: setup
+	test -f $(BENCH_OUT)/explain/model.json || $(BIN)/python -m bench.prepare $(BENCH_OUT)/explain
+	$(BIN)/python -m bench.explain $(BENCH_OUT)/explain --real-photos "$(HOUSES)" $(EXPLAIN_ARGS)
+
 # Batch scoring memory (issue 5): peak RSS and rows/s of `appraise score` (local engine) on
 # 10,000 and 100,000 rows, to show memory does not grow with the input. See docs/benchmarks.md.
 SCORE_BENCH_OUT ?= bench/out/score-memory

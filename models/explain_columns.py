@@ -55,6 +55,12 @@ def explain_listings(
     return found
 
 
+def explanation_columns(explainer: Explainer) -> list[str]:
+    """The columns `explanation_frame` adds after price, price_low, price_high and error."""
+    contributions = [CONTRIBUTION_PREFIX + f.name for f in explainer.features]
+    return [BASELINE, *contributions, COMPARABLE_IDS]
+
+
 def explanation_frame(
     explainer: Explainer,
     prepared: Sequence[PreparedListing | str],

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from models.comparables import with_representation
-from models.explainer import Explainer
+from models.explainer import Explainer, Explanation, NotExplainableError
 from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_size
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
@@ -134,6 +134,27 @@ class Predictor:
                 estimates.append(PriceEstimate(price, low, high, vector))
         return estimates
 
+    def explain_prepared(self, rows: Sequence[PreparedListing], k: int) -> list[Explanation]:
+        """Explanations of prepared listings with `k` comparables each: their coalition rows
+        (models.explain) through `forward`, as many listings a pass as fill the largest batch
+        shape, so memory holds one pass of rows whatever the count. NotExplainableError for a
+        model logged without explanation data."""
+        explainer = self._explainer
+        if explainer is None:
+            raise NotExplainableError(
+                f"model {self._info.uri} was logged without explanation data (trained before "
+                "explanations existed); train it again to explain its prices"
+            )
+        per = explainer.rows_per_listing
+        step = max(1, self._batch_sizes[-1] // per)
+        found: list[Explanation] = []
+        for start in range(0, len(rows), step):
+            group = rows[start : start + step]
+            estimates = self.forward([row for listing in group for row in explainer.rows(listing)])
+            for i in range(len(group)):
+                found.append(explained(explainer, estimates[i * per : (i + 1) * per], k))
+        return found
+
     def predict(
         self,
         listings: Iterable[Mapping[str, Any]],
@@ -219,3 +240,10 @@ class Predictor:
                 shape, INPUT_DTYPES[feature.type], name=feature.name
             )
         return specs
+
+
+def explained(explainer: Explainer, estimates: Sequence[PriceEstimate], k: int) -> Explanation:
+    """One listing's explanation from the estimates of its coalition rows (the listing last)."""
+    own = estimates[-1]
+    log_prices = np.log([e.price for e in estimates])
+    return explainer.explain(log_prices, (own.price, own.low, own.high), own.representation, k)

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from service.inference.settings import power_of_two
-from service.scoring.request import DEFAULT_CHUNK_SIZE, Engine
+from service.scoring.request import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_COMPARABLES,
+    MAX_COMPARABLES,
+    Engine,
+)
 
 if TYPE_CHECKING:
     from service.scoring.settings import ScoringSettings
@@ -67,12 +72,30 @@ def score(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON on stdout.")
     ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            help="Also explain each price: baseline_price, one contribution_<feature> per "
+            "feature (log price) and comparable_ids."
+        ),
+    ] = False,
+    comparables: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=MAX_COMPARABLES,
+            help=f"Comparable listings per row with --explain (default {DEFAULT_COMPARABLES}).",
+        ),
+    ] = None,
 ) -> None:
-    """Price every row of INPUT into OUTPUT: id (or row), price, price_low, price_high, error."""
+    """Price every row of INPUT into OUTPUT: id (or row), price, price_low, price_high, error;
+    with --explain, each price's explanation too."""
     from service.scoring.errors import ScoringError
     from service.scoring.job import run_job
     from service.scoring.request import ScoreRequest
 
+    if comparables is not None and not explain:
+        raise typer.BadParameter("needs --explain", param_hint="'--comparables'")
     settings = _settings()
     request = ScoreRequest(
         model_uri,
@@ -84,6 +107,8 @@ def score(
         resume,
         spark_master,
         progress,
+        explain,
+        DEFAULT_COMPARABLES if comparables is None else comparables,
     )
     try:
         summary = run_job(request, settings, say=lambda text: typer.echo(text, err=True))

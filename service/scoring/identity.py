@@ -12,8 +12,11 @@ from service.scoring.source import Source
 def identity(
     request: ScoreRequest, source: Source, predictor: Predictor, key: str
 ) -> dict[str, Any]:
-    """The input file (path, size, modification time), the chunking, the key and the model."""
+    """The input file (path, size, modification time), the chunking, the key, the model and,
+    for --explain, the comparables per row (its parts have other columns). A job that only
+    prices has no `explain` entry, as its manifests had before explanations existed."""
     stat = source.path.stat()
+    explained = {} if request.explain_k is None else {"explain": {"comparables": request.explain_k}}
     return {
         "input": str(source.path),
         "input_bytes": stat.st_size,
@@ -22,4 +25,5 @@ def identity(
         "key": key,
         "model": predictor.info.uri,  # pinned: an alias is recorded as the version it named
         "engine": str(request.engine),
+        **explained,
     }

@@ -11,7 +11,7 @@ from pathlib import Path
 from service.scoring.errors import ScoringError, WriteError
 from service.scoring.identity import identity
 from service.scoring.local import Job, PartHook, run_local
-from service.scoring.model import load_warm
+from service.scoring.model import added_columns, load_warm
 from service.scoring.output import check_output, output_columns, write_output
 from service.scoring.parts import WorkFolder
 from service.scoring.progress import Summary, progress_bar
@@ -31,8 +31,8 @@ def run_job(
         settings = settings.model_copy(update={"max_batch_size": request.batch_size})
     work = WorkFolder(output)
     try:
-        summary, total = _score(request, settings, source, work, say, on_part)
-        _finish(work, output, summary, total)
+        summary, total, columns = _score(request, settings, source, work, say, on_part)
+        _finish(work, output, summary, total, columns)
     except WriteError as exc:
         raise WriteError(f"{exc}; {_rerun(request, work)}") from exc
     return summary
@@ -45,8 +45,9 @@ def _score(
     work: WorkFolder,
     say: Say,
     on_part: PartHook | None,
-) -> tuple[Summary, int]:
-    """Score every row into the parts of `work` with the requested engine."""
+) -> tuple[Summary, int, list[str]]:
+    """Score every row into the parts of `work` with the requested engine; the counts, the
+    input's rows and the output's columns."""
     if request.engine == Engine.SPARK:
         try:
             from service.scoring.spark import run_spark  # PySpark only when asked for
@@ -56,7 +57,8 @@ def _score(
                 "(make setup does) and a Java runtime (17 or later)"
             ) from exc
         total = count_rows(source)
-        return run_spark(request, settings, source, work, total, say), total
+        summary, columns = run_spark(request, settings, source, work, total, say)
+        return summary, total, columns
     return _run_local(request, settings, source, work, say, on_part)
 
 
@@ -76,21 +78,24 @@ def _run_local(
     work: WorkFolder,
     say: Say,
     on_part: PartHook | None,
-) -> tuple[Summary, int]:
+) -> tuple[Summary, int, list[str]]:
     predictor = load_warm(request.model_uri, settings)
+    added = added_columns(predictor, request)
     key = key_column(source, predictor.schema)
     total = count_rows(source)
     note = work.start(identity(request, source, predictor, key), request.resume)
     if note:
         say(note)
-    job = Job(source, key, request.chunk_size)
+    job = Job(source, key, request.chunk_size, request.explain_k)
     summary = Summary()  # timed from here: loading the model is not scoring
     with progress_bar(total, request.progress) as bar:
         run_local(predictor, job, work, summary, bar, settings.decode_threads, on_part)
-    return summary, total
+    return summary, total, output_columns(key, added)
 
 
-def _finish(work: WorkFolder, output: Path, summary: Summary, total: int) -> None:
+def _finish(
+    work: WorkFolder, output: Path, summary: Summary, total: int, columns: list[str]
+) -> None:
     """Check every input row has its output row, then write OUTPUT atomically."""
     if summary.rows != total:
         raise ScoringError(
@@ -101,6 +106,6 @@ def _finish(work: WorkFolder, output: Path, summary: Summary, total: int) -> Non
     missing = [p.name for p in parts if not p.is_file()]
     if missing:
         raise ScoringError(f"{work.folder}: part(s) {', '.join(missing[:3])} vanished; run again")
-    write_output(output, parts, output_columns(str(work.identity["key"])))
+    write_output(output, parts, columns)
     work.remove()
     summary.finish()

@@ -30,11 +30,13 @@ Prepared = list[PreparedListing | InputError]
 
 @dataclass(frozen=True)
 class Job:
-    """What to score and how: the input, its key column and the rows per part."""
+    """What to score and how: the input, its key column, the rows per part and the
+    comparables per row when explaining (None: prices only)."""
 
     source: Source
     key: str
     chunk_size: int
+    explain_k: int | None = None
 
 
 def run_local(
@@ -71,7 +73,9 @@ def run_local(
             done = work.done.get(index)
             if prepared is not None:
                 first_row = index * job.chunk_size + 1
-                out = finish_chunk(predictor, frame, job.key, first_row, prepared.result())
+                out = finish_chunk(
+                    predictor, frame, job.key, first_row, prepared.result(), job.explain_k
+                )
                 work.write_part(index, out)
                 done = work.done[index]
                 if on_part is not None:

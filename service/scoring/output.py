@@ -6,7 +6,7 @@ half-written file. Parts are copied one at a time: memory stays at one part.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,9 +38,10 @@ def check_output(path: Path) -> Path:
     return path.resolve()
 
 
-def output_columns(key: str) -> list[str]:
-    """The key (id or row number), the prices and the error, in that order."""
-    return [key, *PRICE_COLUMNS, ERROR_COLUMN]
+def output_columns(key: str, explanation: Sequence[str] = ()) -> list[str]:
+    """The key (id or row number), the prices and the error, in that order, then the
+    `explanation` columns when the job explains."""
+    return [key, *PRICE_COLUMNS, ERROR_COLUMN, *explanation]
 
 
 def write_output(path: Path, parts: Iterable[Path], columns: list[str]) -> int:

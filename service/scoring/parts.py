@@ -114,9 +114,10 @@ class WorkFolder:
 
 
 def _check_same_job(path: Path, earlier: dict[str, Any], now: dict[str, Any]) -> None:
-    changed = [k for k in sorted(now) if earlier.get(k) != now[k]]
+    # Both sides' keys: an entry only one job has (--explain) is a difference too.
+    changed = [k for k in sorted(now.keys() | earlier.keys()) if earlier.get(k) != now.get(k)]
     if changed:
-        detail = "; ".join(f"{k}: was {earlier.get(k)!r}, now {now[k]!r}" for k in changed)
+        detail = "; ".join(f"{k}: was {earlier.get(k)!r}, now {now.get(k)!r}" for k in changed)
         raise ScoringError(
             f"cannot resume: {path} belongs to a different job ({detail}); "
             "run without --resume to start over"

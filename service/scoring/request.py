@@ -8,6 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 
 DEFAULT_CHUNK_SIZE = 4096
+# models.explainer's DEFAULT_COMPARABLES and MAX_COMPARABLES, here so the CLI loads without
+# TensorFlow; tests/scoring/test_explain.py checks they agree.
+DEFAULT_COMPARABLES, MAX_COMPARABLES = 5, 50
 Say = Callable[[str], None]  # how a job tells the user something (stderr in the CLI)
 
 
@@ -31,3 +34,10 @@ class ScoreRequest:
     resume: bool = False
     spark_master: str = "local[*]"
     progress: bool = True
+    explain: bool = False  # add each feature's contribution and the comparables' ids
+    comparables: int = DEFAULT_COMPARABLES  # per row, with `explain`
+
+    @property
+    def explain_k(self) -> int | None:
+        """Comparables per row when explaining; None when the job only prices."""
+        return self.comparables if self.explain else None

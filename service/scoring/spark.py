@@ -24,11 +24,13 @@ from pyspark import SparkFiles
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812  (Spark's own convention)
 
+from models.explain_columns import explanation_columns
+from models.explainer import Explainer
 from service.inference.predictor import Predictor
 from service.scoring.chunk import score_chunk
 from service.scoring.errors import ScoringError
 from service.scoring.identity import identity
-from service.scoring.model import load_warm
+from service.scoring.model import added_columns, load_warm
 from service.scoring.output import output_columns
 from service.scoring.parts import WorkFolder
 from service.scoring.progress import Summary
@@ -64,13 +66,14 @@ def run_spark(
     work: WorkFolder,
     total: int,
     say: Say,
-) -> Summary:
-    """Score INPUT through Spark into the parts of `work`."""
+) -> tuple[Summary, list[str]]:
+    """Score INPUT through Spark into the parts of `work`; the counts and the output's columns."""
     if request.resume:
         raise ScoringError("--resume works with the local engine; Spark retries failed tasks")
     with tempfile.TemporaryDirectory(prefix="appraiser-model-") as tmp:
         model_dir = download_model(request.model_uri, settings, Path(tmp))
         predictor = load_warm(str(model_dir), settings)
+        added = added_columns(predictor, request)
         key = key_column(source, predictor.schema)
         work.start(identity(request, source, predictor, key), resume=False)
         results = work.folder / "spark"
@@ -82,12 +85,13 @@ def run_spark(
             )
             say(f"scoring {total} rows in {tasks} Spark tasks on {request.spark_master}")
             summary = Summary()
-            scored = scored_rows(spark, source, predictor, key, settings, tasks)
+            scored = scored_rows(spark, source, predictor, key, settings, tasks, request.explain_k)
             scored.write.mode("overwrite").parquet(str(results))
         finally:
             spark.stop()
-    _collect(results, key, work, summary)
-    return summary
+    columns = output_columns(key, added)
+    _collect(results, columns, work, summary)
+    return summary, columns
 
 
 def scored_rows(
@@ -97,8 +101,10 @@ def scored_rows(
     key: str,
     settings: ScoringSettings,
     partitions: int,
+    explain_k: int | None = None,
 ) -> DataFrame:
-    """The input scored by `mapInPandas` tasks: position, key, prices, error (lazy)."""
+    """The input scored by `mapInPandas` tasks: position, key, prices, error and, with
+    `explain_k`, the explanation columns (lazy)."""
     wanted = [f.name for f in predictor.schema.features]
     if key != ROW_COLUMN:
         wanted.append(key)
@@ -108,8 +114,16 @@ def scored_rows(
     key_type = "long" if key == ROW_COLUMN else "string"
     schema = f"{ORDER} long, `{key}` {key_type}, price double, price_low double, "
     schema += "price_high double, error string"
+    if explain_k is not None:
+        assert predictor.explainer is not None  # run_spark refused a model without one
+        schema += _explanation_schema(predictor.explainer)
     work = partial(
-        score_partition, key, str(source.root), settings.max_batch_size, settings.decode_threads
+        score_partition,
+        key,
+        str(source.root),
+        settings.max_batch_size,
+        settings.decode_threads,
+        explain_k,
     )
     # Range partitions on the input position: each task holds a contiguous run of rows, so the
     # result files, in task order and sorted inside, are the output in input order. (A global
@@ -127,14 +141,25 @@ def read_rows(spark: SparkSession, source: Source) -> DataFrame:
     return reader.csv(uri)
 
 
+def _explanation_schema(explainer: Explainer) -> str:
+    """The explanation columns in Spark's DDL: numbers, and the comparables' ids as text."""
+    *numbers, ids = explanation_columns(explainer)
+    return "".join(f", `{name}` double" for name in numbers) + f", `{ids}` string"
+
+
 def score_partition(
-    key: str, root: str, max_batch: int, threads: int, batches: Iterator[pd.DataFrame]
+    key: str,
+    root: str,
+    max_batch: int,
+    threads: int,
+    explain_k: int | None,
+    batches: Iterator[pd.DataFrame],
 ) -> Iterator[pd.DataFrame]:
     """Runs on the executors: score each Arrow batch with the worker's predictor."""
     predictor = _worker_predictor(SparkFiles.get(MODEL_DIR), max_batch)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="decode") as pool:
         for frame in batches:
-            out = score_chunk(predictor, frame, key, 1, Path(root), pool.map)
+            out = score_chunk(predictor, frame, key, 1, Path(root), pool.map, explain_k)
             out.insert(0, ORDER, frame[ORDER].to_numpy())
             yield out
 
@@ -164,8 +189,9 @@ def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
     return folder
 
 
-def _collect(results: Path, key: str, work: WorkFolder, summary: Summary) -> None:
+def _collect(results: Path, columns: list[str], work: WorkFolder, summary: Summary) -> None:
     """Spark's result files (one per range, in order) → our parts, renumbering rows if needed."""
+    key = columns[0]
     files = sorted(results.glob("part-*.parquet"))
     first_row = 1
     for index, path in enumerate(files):
@@ -173,6 +199,6 @@ def _collect(results: Path, key: str, work: WorkFolder, summary: Summary) -> Non
         if key == ROW_COLUMN:
             frame[ROW_COLUMN] = range(first_row, first_row + len(frame))
         first_row += len(frame)
-        work.write_part(index, frame[output_columns(key)].reset_index(drop=True))
+        work.write_part(index, frame[columns].reset_index(drop=True))
         done = work.done[index]
         summary.add(done.rows, done.errors)
