@@ -128,6 +128,17 @@ SCORE_SIZES ?= 10000,100000
 bench-score: setup
 	$(BIN)/python -m bench.score_memory $(SCORE_BENCH_OUT) --sizes $(SCORE_SIZES)
 
+# Comparable sold listings (issue 22): k-nearest search at 20k and 1M listings, exact NumPy
+# against faiss (exact and HNSW) and the rivals installed here first, side by side; about 10
+# minutes on the 2-core machine. hnswlib builds from source (no wheel): add it to
+# COMPARABLES_RIVALS to measure it too.
+COMPARABLES_RIVALS ?= usearch>=2.26,<3
+COMPARABLES_ARGS ?=
+.PHONY: bench-comparables
+bench-comparables: setup
+	$(BIN)/python -m pip install --quiet $(foreach r,$(COMPARABLES_RIVALS),'$(r)')
+	$(BIN)/python -m bench.comparables $(BENCH_OUT)/comparables $(COMPARABLES_ARGS)
+
 # This checkout's service against BASE's (default main), in alternating rounds on one model:
 # the way to compare two designs on a machine whose speed moves (docs/benchmarks.md).
 BASE ?= main
