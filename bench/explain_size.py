@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from models.comparables import LISTINGS_FILE, THUMBNAIL, VECTORS_FILE, Comparables, thumbnail
+from models.comparables import INDEX_FILE, LISTINGS_FILE, THUMBNAIL, Comparables, thumbnail
 from models.explain import NEUTRAL_FILE
 
 SIZES = (20_000, 1_000_000)
@@ -71,7 +71,8 @@ def measure(model_uri: str, tracking_uri: str, real_photos: Path | None) -> Arti
             keras_bytes=sum(p.stat().st_size for p in local.rglob("*.keras")),
             parts=_parts(folder),
             with_thumbnail=int(found.listings[THUMBNAIL].notna().sum()),
-            memory_bytes=int(found.vectors.nbytes + found.listings.memory_usage(deep=True).sum()),
+            memory_bytes=(folder / INDEX_FILE).stat().st_size
+            + int(found.listings.memory_usage(deep=True).sum()),
         )
     if real_photos is not None and real_photos.is_dir():
         size.real_thumbnail, note = real_thumbnail_bytes(real_photos, side)
@@ -98,7 +99,7 @@ def _parts(folder: Path) -> dict[str, int]:
     listings = (folder / LISTINGS_FILE).stat().st_size
     thumbnails = by_column.get(THUMBNAIL, 0)
     return {
-        VECTORS_FILE: (folder / VECTORS_FILE).stat().st_size,
+        INDEX_FILE: (folder / INDEX_FILE).stat().st_size,
         THUMBNAIL: thumbnails,
         "other columns": listings - thumbnails,
         NEUTRAL_FILE: (folder / NEUTRAL_FILE).stat().st_size,

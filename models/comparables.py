@@ -3,8 +3,8 @@ representation (the joined branch outputs the head reads), with their prices, va
 thumbnail, as an appraiser would show them.
 
 The representation is Euclidean: the head's first layer reads it linearly, so listings close in
-it are priced alike for the same reasons. The vectors, a table of the listings and the search
-index are logged with the model (`save`, `load`).
+it are priced alike for the same reasons. The search index (holding the vectors, see
+models.vector_index) and a table of the listings are logged with the model (`save`, `load`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from models import vector_index
 from models.schema import FeatureType, Schema
 from models.validation import Value
 
 REPRESENTATION = "joined"  # the layer whose output the head reads (models.architecture)
-VECTORS_FILE = "vectors.npy"
+INDEX_FILE = "vectors.faiss"
 LISTINGS_FILE = "listings.parquet"
 THUMBNAIL_SIDE = 48
 THUMBNAIL_QUALITY = 80
@@ -44,35 +45,32 @@ class Comparable:
 class Comparables:
     """Indexed sold listings: one vector per listing, and a table of what to show for each."""
 
-    def __init__(self, vectors: np.ndarray, listings: pd.DataFrame) -> None:
-        if len(vectors) != len(listings):
-            raise ValueError(f"{len(vectors)} vectors for {len(listings)} listings")
-        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    def __init__(self, index: Any, listings: pd.DataFrame) -> None:
+        if index.ntotal != len(listings):
+            raise ValueError(f"{index.ntotal} vectors for {len(listings)} listings")
+        self.index = index
         self.listings = listings.reset_index(drop=True)
-        self._norms = np.einsum("ij,ij->i", self.vectors, self.vectors)
         self._values = [c for c in self.listings.columns if c not in (ID, PRICE, THUMBNAIL)]
 
+    @classmethod
+    def of(cls, vectors: np.ndarray, listings: pd.DataFrame) -> Comparables:
+        """Index `vectors` (one row per listing) with the index their number calls for."""
+        return cls(vector_index.build(vectors), listings)
+
     def __len__(self) -> int:
-        return len(self.vectors)
+        return int(self.index.ntotal)
 
     @property
     def dimensions(self) -> int:
-        return int(self.vectors.shape[1])
+        return int(self.index.d)
 
     def nearest(self, queries: np.ndarray, k: int) -> list[list[Comparable]]:
         """The `k` nearest listings to each query vector, nearest first."""
-        found = []
-        for query in np.atleast_2d(np.asarray(queries, dtype=np.float32)):
-            rows, distances = self._search(query, min(k, len(self)))
-            found.append([self._comparable(r, d) for r, d in zip(rows, distances, strict=True)])
-        return found
-
-    def _search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact search: squared distances from one matrix-vector product."""
-        squared = self._norms - 2.0 * (self.vectors @ query) + float(query @ query)
-        top = np.argpartition(squared, k - 1)[:k] if k < len(squared) else np.arange(len(squared))
-        top = top[np.argsort(squared[top], kind="stable")]
-        return top, np.sqrt(np.maximum(squared[top], 0.0))
+        rows, distances = vector_index.search(self.index, np.atleast_2d(queries), min(k, len(self)))
+        return [
+            [self._comparable(int(r), float(d)) for r, d in zip(found, far, strict=True) if r >= 0]
+            for found, far in zip(rows, distances, strict=True)
+        ]
 
     def _comparable(self, row: int, distance: float) -> Comparable:
         record = self.listings.iloc[row]
@@ -86,14 +84,14 @@ class Comparables:
         )
 
     def save(self, folder: Path) -> None:
-        """Write the vectors and the listings table into `folder`."""
+        """Write the index and the listings table into `folder`."""
         folder.mkdir(parents=True, exist_ok=True)
-        np.save(folder / VECTORS_FILE, self.vectors)
+        vector_index.save(self.index, folder / INDEX_FILE)
         self.listings.to_parquet(folder / LISTINGS_FILE, index=False)
 
     @classmethod
     def load(cls, folder: Path) -> Comparables:
-        return cls(np.load(folder / VECTORS_FILE), pd.read_parquet(folder / LISTINGS_FILE))
+        return cls(vector_index.load(folder / INDEX_FILE), pd.read_parquet(folder / LISTINGS_FILE))
 
 
 def listings_table(

@@ -29,7 +29,7 @@ def write_explanation(
     if joint is not None:
         vectors = representations(joint, schema, decoded)
         table = listings_table(schema, decoded.frame, decoded.photos)
-        Comparables(vectors, table).save(folder)
+        Comparables.of(vectors, table).save(folder)
     return folder
 
 

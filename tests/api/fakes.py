@@ -85,7 +85,7 @@ def fake_explainer(schema: Schema) -> Explainer:
         }
     )
     vectors = np.stack([_parts(s[2], s[3], s[4] is not None) for s in SOLD])
-    return Explainer(schema, neutral, Comparables(vectors, table))
+    return Explainer(schema, neutral, Comparables.of(vectors, table))
 
 
 class FakePredictor:
