@@ -73,6 +73,8 @@ def coalition_rows(
 ) -> list[PreparedListing]:
     """The 2^n listings of `masks(len(features))`: the listing's values where kept, else the
     neutral value (or no photo)."""
+    # one blank per photo, shared like the listing's own: a pass runs each distinct photo once
+    blanks = {name: np.zeros_like(photo) for name, photo in listing.photos.items()}
     rows = []
     for keep in masks(len(features)):
         values = dict(listing.values)
@@ -81,7 +83,7 @@ def coalition_rows(
             if kept:
                 continue
             if feature.type == FeatureType.IMAGE:
-                photos[feature.name] = np.zeros_like(listing.photos[feature.name])
+                photos[feature.name] = blanks[feature.name]
             else:
                 values[feature.name] = neutral.values[feature.name]
         rows.append(PreparedListing(values, photos))

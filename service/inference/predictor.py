@@ -23,10 +23,12 @@ import tensorflow as tf
 from models.comparables import with_representation
 from models.explainer import Explainer, Explanation, NotExplainableError
 from models.inputs import INPUT_DTYPES, PreparedListing, batch_inputs, image_size
+from models.photo_split import split_photos
 from models.predictions import median_index, quantiles_to_prices
 from models.schema import FeatureType, Schema
 from service.inference.listing import InputError, prepare
 from service.inference.registry import ModelInfo
+from service.inference.split_pass import SplitPass
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZES = (1, 2, 4, 8, 16, 32)
@@ -85,6 +87,8 @@ class Predictor:
             f.name: image_size(keras_model, f) for f in schema.of_type(FeatureType.IMAGE)
         }
         self._pass = tf.function(self._call, input_signature=[self._signature()])
+        split = split_photos(self._model, schema) if explainer is not None else None
+        self._split = None if split is None else SplitPass(split, schema, self.photo_sizes)
 
     @property
     def info(self) -> ModelInfo:
@@ -193,6 +197,8 @@ class Predictor:
         )
         for size in self._batch_sizes:
             self._prices([blank], size)
+        if self._split is not None:
+            self._split.warm(self._batch_sizes)
         log.info(
             "warmed %s v%s on %s: batch sizes %s",
             self._info.name,
@@ -216,10 +222,13 @@ class Predictor:
     def _prices(
         self, rows: Sequence[PreparedListing], size: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Price, low and high of `rows` (padded to `size`), and their representations."""
-        tensors = batch_inputs(self._schema, rows, self.photo_sizes, size)
+        """Price, low and high of `rows` (padded to `size`), and their representations. Rows
+        that repeat a photo (an explanation's) run it through its branch once."""
         with tf.device(self._device):
-            outputs = self._compiled(tensors)
+            if self._split is not None and SplitPass.repeats(rows):
+                outputs = self._split(rows, self._fit)
+            else:
+                outputs = self._compiled(batch_inputs(self._schema, rows, self.photo_sizes, size))
         quantiles = outputs[0].numpy()[: len(rows)]
         vectors = outputs[1].numpy()[: len(rows)] if len(outputs) > 1 else None
         return quantiles_to_prices(quantiles, self._median), vectors

@@ -7,6 +7,7 @@ import base64
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import mlflow
@@ -18,6 +19,7 @@ from service.api.settings import Settings
 from service.inference.listing import InputError
 from service.inference.loading import load_predictor
 from service.inference.predictor import PriceEstimate
+from service.inference.split_pass import SplitPass
 from tests.service.conftest import NAME, ServeApp, Store, as_json, listings
 
 pytestmark = pytest.mark.service
@@ -98,6 +100,25 @@ def test_forward_pass_is_traced_once_for_every_batch_shape(
     assert predictor.trace_count == 1
     bad = predictor.predict([{"year": 1800}, rows[0]])
     assert "below the minimum" in str(bad[0]) and not isinstance(bad[1], Exception)
+
+
+def test_rows_repeating_a_photo_score_as_rows_that_do_not(
+    store: Store, reference: tuple[list[dict[str, object]], pd.DataFrame]
+) -> None:
+    """An explanation's coalition rows share two photos, which the predictor runs through the
+    photo branch once each (service.inference.split_pass): the answers must be the full
+    pass's, which the same rows with photos copied (nothing shared) get."""
+    settings = Settings(tracking_uri=store.tracking_uri, max_batch_size=16)
+    predictor = load_predictor(f"models:/{NAME}@champion", settings)
+    assert predictor.explainer is not None
+    rows, _ = reference
+    coalitions = [r for row in rows[:2] for r in predictor.explainer.rows(predictor.prepare(row))]
+    copied = [replace(r, photos={n: p.copy() for n, p in r.photos.items()}) for r in coalitions]
+    assert SplitPass.repeats(coalitions) and not SplitPass.repeats(copied)
+    shared, alone = predictor.forward(coalitions), predictor.forward(copied)
+    for a, b in zip(shared, alone, strict=True):
+        np.testing.assert_allclose([a.price, a.low, a.high], [b.price, b.low, b.high], rtol=1e-5)
+        np.testing.assert_allclose(a.representation, b.representation, rtol=1e-5, atol=1e-6)
 
 
 def test_predictor_reads_photo_paths_under_a_root_for_the_batch_scorer(store: Store) -> None:
