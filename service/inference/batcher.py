@@ -25,12 +25,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from models.explainer import Explainer, Explanation, NotExplainableError
 from models.inputs import PreparedListing
 from service.inference.metrics import ServiceMetrics
-from service.inference.predictor import PriceEstimate, PricePredictor
+from service.inference.predictor import PriceEstimate, PricePredictor, explained
 
 log = logging.getLogger(__name__)
 
@@ -160,9 +158,7 @@ class MicroBatcher:
                 raise BatcherClosedError("the service is stopping") from None
             answers = self._queue_rows(explainer.rows(prepared))
             estimates = await asyncio.gather(*answers)
-        log_prices = np.log([e.price for e in estimates])
-        own = estimates[-1]
-        return explainer.explain(log_prices, (own.price, own.low, own.high), own.representation, k)
+        return explained(explainer, estimates, k)
 
     def require_explainer(self) -> Explainer:
         """The served model's explainer; NotExplainableError for a model logged without
