@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from bench.machine import describe
 from bench.vector_search import Hnsw, Index, Method, methods, versions
+from models import vector_index
 
 K = 5
 CLUSTERS = 1000
@@ -218,9 +219,17 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--recall-queries", type=int, default=1000, help="Checked for recall.")
     parser.add_argument("--check-up-to", type=int, default=100_000, help="Rebuild up to this N.")
     parser.add_argument("--seed", type=int, default=22, help="Seed of the vectors and queries.")
-    parser.add_argument("--m", type=int, default=16, help="HNSW links per node.")
-    parser.add_argument("--ef-construction", type=int, default=64, help="HNSW build depth.")
-    parser.add_argument("--ef-search", type=int, default=128, help="HNSW search depth.")
+    # the defaults are the service's (models.vector_index), so the table measures what it runs
+    parser.add_argument("--m", type=int, default=vector_index.HNSW_NEIGHBOURS, help="HNSW links.")
+    parser.add_argument(
+        "--ef-construction",
+        type=int,
+        default=vector_index.HNSW_EF_CONSTRUCTION,
+        help="Build depth.",
+    )
+    parser.add_argument(
+        "--ef-search", type=int, default=vector_index.HNSW_EF_SEARCH, help="Search depth."
+    )
     return parser.parse_args()
 
 
