@@ -118,6 +118,7 @@ def test_rows_repeating_a_photo_score_as_rows_that_do_not(
     shared, alone = predictor.forward(coalitions), predictor.forward(copied)
     for a, b in zip(shared, alone, strict=True):
         np.testing.assert_allclose([a.price, a.low, a.high], [b.price, b.low, b.high], rtol=1e-5)
+        assert a.representation is not None and b.representation is not None
         np.testing.assert_allclose(a.representation, b.representation, rtol=1e-5, atol=1e-6)
 
 
