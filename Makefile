@@ -128,6 +128,14 @@ SCORE_SIZES ?= 10000,100000
 bench-score: setup
 	$(BIN)/python -m bench.score_memory $(SCORE_BENCH_OUT) --sizes $(SCORE_SIZES)
 
+# Training as the dataset grows (issue 23): the photo store's time and disk, then peak RSS and
+# examples/s of one epoch at 50,000 and 200,000 synthetic rows (generated once, ~15 minutes for
+# 200k; the whole run about an hour on the 2-core machine). See docs/benchmarks.md.
+SCALE_SIZES ?= 50000,200000
+.PHONY: bench-train-scale
+bench-train-scale: setup
+	$(BIN)/python -m bench.train_scale $(BENCH_OUT)/train-scale --sizes $(SCALE_SIZES)
+
 # Comparable sold listings (issue 22): k-nearest search at 20k and 1M listings, exact NumPy
 # against faiss (exact and HNSW) and the rivals installed here first, side by side; about 10
 # minutes on the 2-core machine. hnswlib builds from source (no wheel): add it to

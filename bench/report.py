@@ -128,7 +128,9 @@ def other_lines(results: Results) -> list[str]:
         t = results.training
         lines.append(
             f"- training (batch {t.batch_size}): {t.pipeline:.0f} examples/s through "
-            f"`tf_dataset`, {t.memory:.0f} from in-memory tensors ({t.ratio:.0%}); with "
+            f"`tf_dataset` (photos read from the store), {t.slices:.0f} with every photo in "
+            f"memory as before the store ({t.store_share:.0%}), {t.memory:.0f} from one batch of "
+            f"in-memory tensors ({t.ratio:.0%}); with "
             f"Keras's own batch normalisation {t.memory_keras_norm:.0f} from memory (the fused "
             f"kernel {t.memory / t.memory_keras_norm:.2f}x)"
         )

@@ -1,10 +1,12 @@
 """Training input pipeline: examples/s through the real `tf_dataset` vs in-memory tensors.
 
-Both runs use the same compiled Keras train step (one `fit` on one compiled model); only the
-input differs: the training input pipeline (`training.prepare.tf_dataset`: slices, shuffle,
-batch, prefetch) or one batch of tensors already in memory, repeated. The ratio says how much
-the pipeline costs the step. The model is compiled as `training.trainer.fit` compiles it.
-A third run times the same model built with Keras's own batch normalisation instead of the
+The runs use the same compiled Keras train step (one `fit` on one compiled model); only the
+input differs: the training input pipeline (`training.prepare.tf_dataset`: the table sliced from
+memory, shuffled, batched, each batch's photos read from the photo store, prefetched), the
+pipeline of before the store (every photo decoded into memory and sliced with the table), or
+one batch of tensors already in memory, repeated. The ratios say how much each costs the step.
+The model is compiled as `training.trainer.fit` compiles it.
+A last run times the same model built with Keras's own batch normalisation instead of the
 fused one (`photo.batch_norm: keras`), from memory: what the fused kernel saves a step.
 """
 
@@ -15,13 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from models.architecture import build_model
+from models.inputs import model_inputs
+from models.schema import FeatureType, Schema
 from training.config import TrainConfig
 from training.dataset import read_dataset
 from training.pipeline import seed_everything
-from training.prepare import prepare_splits, tf_dataset, without_autotune
+from training.prepare import PREFETCH, Split, prepare_splits, tf_dataset, without_autotune
 from training.trainer import compile_model
 
 ROUNDS = 4  # pipeline and memory alternate, an epoch each, best of each: fairer when shared
@@ -35,6 +40,12 @@ class TrainingRate:
     memory: float
     batch_size: int
     memory_keras_norm: float
+    slices: float  # the in-memory pipeline of before the photo store
+
+    @property
+    def store_share(self) -> float:
+        """The store-fed pipeline's rate as a share of the in-memory one's."""
+        return self.pipeline / self.slices
 
     @property
     def ratio(self) -> float:
@@ -66,12 +77,25 @@ def measure(folder: Path, epochs: int = 1) -> TrainingRate:
         compile_model(each, config, steps)  # the schedule's length sets rates, not a step's cost
     pipeline = tf_dataset(splits.train, schema, size, shuffle_seed=config.seed).take(steps)
     memory = without_autotune(tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat(steps))
+    slices = _in_memory(splits.train, schema, size, config.seed).take(steps)
     for each in (model, plain):
         each.fit(pipeline, epochs=1, verbose=0, shuffle=False)  # trace the step once
-    rates: dict[str, list[float]] = {"pipeline": [], "memory": [], "keras_norm": []}
+    rates: dict[str, list[float]] = {"pipeline": [], "memory": [], "keras_norm": [], "slices": []}
     for _ in range(ROUNDS):
         rates["pipeline"].append(_timed_fit(model, pipeline, epochs, steps * size))
+        rates["slices"].append(_timed_fit(model, slices, epochs, steps * size))
         rates["memory"].append(_timed_fit(model, memory, epochs, steps * size))
         rates["keras_norm"].append(_timed_fit(plain, memory, epochs, steps * size))
     best = {name: max(values) for name, values in rates.items()}
-    return TrainingRate(best["pipeline"], best["memory"], size, best["keras_norm"])
+    return TrainingRate(best["pipeline"], best["memory"], size, best["keras_norm"], best["slices"])
+
+
+def _in_memory(split: Split, schema: Schema, size: int, seed: int) -> tf.data.Dataset:
+    """The training pipeline as it was before the photo store: every photo in memory."""
+    every = np.arange(len(split))
+    photos = {f.name: split.photos.read(f.name, every) for f in schema.of_type(FeatureType.IMAGE)}
+    data = tf.data.Dataset.from_tensor_slices(
+        (model_inputs(schema, split.frame, photos), split.log_price(schema))
+    )
+    data = data.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    return without_autotune(data.batch(size).prefetch(PREFETCH))

@@ -10,6 +10,7 @@ models.vector_index) and a table of the listings are logged with the model (`sav
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,10 +96,11 @@ class Comparables:
 
 
 def listings_table(
-    schema: Schema, frame: pd.DataFrame, photos: dict[str, np.ndarray]
+    schema: Schema, frame: pd.DataFrame, thumbnails: Sequence[bytes | None] | None
 ) -> pd.DataFrame:
     """What a comparable shows: id, sold price, the non-photo values (texts as excerpts) and a
-    thumbnail of the first photo feature (None where the listing had no photo)."""
+    thumbnail of the first photo (`thumbnails`, None where the listing had no photo; no column
+    for a schema without photos)."""
     ids = frame[schema.id_column] if schema.id_column in frame else pd.Series(frame.index)
     table = pd.DataFrame({ID: ids.astype(str).to_numpy(), PRICE: frame[schema.target].to_numpy()})
     for feature in schema.features:
@@ -106,11 +108,14 @@ def listings_table(
             table[feature.name] = [excerpt(v) for v in frame[feature.name]]
         elif feature.type != FeatureType.IMAGE:
             table[feature.name] = frame[feature.name].to_numpy()
-    images = schema.of_type(FeatureType.IMAGE)
-    if images:
-        pixels = photos[images[0].name]
-        table[THUMBNAIL] = [thumbnail(p) if p.any() else None for p in pixels]
+    if thumbnails is not None:
+        table[THUMBNAIL] = list(thumbnails)
     return table
+
+
+def thumbnails(pixels: np.ndarray) -> list[bytes | None]:
+    """A thumbnail of each decoded photo; None for a blank one (no photo)."""
+    return [thumbnail(p) if p.any() else None for p in pixels]
 
 
 def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str:

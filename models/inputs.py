@@ -180,14 +180,15 @@ def batch_inputs(
 
 
 def model_inputs(
-    schema: Schema, frame: pd.DataFrame, photos: dict[str, np.ndarray]
+    schema: Schema, frame: pd.DataFrame, photos: dict[str, np.ndarray] | None
 ) -> dict[str, Any]:
-    """A training frame's typed columns (and decoded `photos`) as the model's named inputs;
-    NumPy arrays where Keras takes them, so a large set of photos is not copied."""
+    """A training frame's typed columns (and decoded `photos`; None: no photo inputs) as the
+    model's named inputs; NumPy arrays where Keras takes them, so photos are not copied."""
     inputs: dict[str, Any] = {}
     for feature in schema.features:
         if feature.type == FeatureType.IMAGE:
-            inputs[feature.name] = photos[feature.name]
+            if photos is not None:
+                inputs[feature.name] = photos[feature.name]
         else:
             inputs[feature.name] = feature_input(feature, frame[feature.name].tolist(), len(frame))
     return inputs

@@ -74,6 +74,11 @@ class TrainConfig(BaseModel):
     )
     experiment: str = Field(default="appraiser", description="MLflow experiment name.")
     decode_workers: int = Field(default=4, ge=1, le=64, description="Photo decoding threads.")
+    photo_store: Path | None = Field(
+        default=None,
+        description="Folder of the decoded photos (`appraise data prepare`): reused when made "
+        "from the same data, written otherwise; None: a temporary folder for the run.",
+    )
     strategy: StrategyName = Field(
         default="auto",
         description="auto: mirror over all GPUs when there are several, else the default; "

@@ -38,6 +38,45 @@ def check(
     typer.echo(report.summary())
 
 
+@data_app.command("prepare")
+def prepare(
+    folder: Annotated[Path, typer.Argument(help="Dataset folder (schema.yaml + listings).")],
+    out: Annotated[Path, typer.Argument(help="Folder to write the decoded photos into.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="Training config whose photo size to decode at (default: clothing)."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+) -> None:
+    """Decode every photo once into a store that `appraise train --photo-store` reads (reused
+    as it is when made from the same data); bad rows are reported as by `check`."""
+    from training.config import ConfigError, TrainConfig
+    from training.dataset import DatasetError, read_dataset
+    from training.photo_store import StoreError, open_or_write
+
+    try:
+        cfg = TrainConfig.load(config)
+        dataset = read_dataset(folder)
+        store = open_or_write(
+            dataset,
+            out,
+            cfg.model.photo.image_size,
+            workers=cfg.decode_workers,
+            progress=not quiet,
+        )
+    except (ConfigError, DatasetError, StoreError, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for problem in dataset.report.problems:
+        typer.echo(str(problem), err=True)
+    manifest = store.manifest
+    typer.echo(
+        f"{len(store)} rows ({dataset.report.bad_rows} bad rows left out) in "
+        f"{len(manifest.shard_rows)} shard(s) of {manifest.photo_size} px photos in {out}"
+    )
+    store.close()
+
+
 @data_app.command("synth")
 def synth(
     folder: Annotated[Path, typer.Argument(help="New folder to write the dataset into.")],

@@ -9,11 +9,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from models.comparables import Comparables, listings_table, with_representation
+from models.comparables import Comparables, listings_table, thumbnails, with_representation
 from models.explain import NEUTRAL_FILE, fit_neutral
-from models.inputs import model_inputs
-from models.schema import Schema
-from training.prepare import Decoded
+from models.schema import FeatureType, Schema
+from training.prepare import Decoded, tf_dataset
 
 BATCH = 256
 
@@ -28,13 +27,24 @@ def write_explanation(
     joint = with_representation(model)
     if joint is not None:
         vectors = representations(joint, schema, decoded)
-        table = listings_table(schema, decoded.frame, decoded.photos)
+        table = listings_table(schema, decoded.frame, _thumbnails(schema, decoded))
         Comparables.of(vectors, table).save(folder)
     return folder
 
 
 def representations(joint: keras.Model, schema: Schema, decoded: Decoded) -> np.ndarray:
     """Every row's joint representation (the second output of `with_representation`)."""
-    inputs = model_inputs(schema, decoded.frame, decoded.photos)
-    _, vectors = joint.predict(inputs, batch_size=BATCH, verbose=0)
+    _, vectors = joint.predict(tf_dataset(decoded.everything(), schema, BATCH), verbose=0)
     return np.asarray(vectors, dtype=np.float32)
+
+
+def _thumbnails(schema: Schema, decoded: Decoded) -> list[bytes | None] | None:
+    """Thumbnails of every row's first photo, read from the store a batch at a time."""
+    images = schema.of_type(FeatureType.IMAGE)
+    if not images:
+        return None
+    found: list[bytes | None] = []
+    for start in range(0, len(decoded), BATCH):
+        rows = np.arange(start, min(start + BATCH, len(decoded)))
+        found.extend(thumbnails(decoded.store.read(images[0].name, rows)))
+    return found

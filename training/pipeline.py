@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import tempfile
@@ -60,6 +61,8 @@ class TrainResult:
             "champion": self.champion,
             "evaluation": self.protocol,
             "metrics": self.metrics,
+            "seconds": round(self.seconds, 3),
+            "fit_seconds": round(self.fit_seconds, 3),
         }
 
 
@@ -79,21 +82,24 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
             f"{folder}: {dataset.report.usable} usable rows; training needs at least {MIN_ROWS}"
         )
     decoded = decode_dataset(dataset, config, progress=verbose != 0)
-    judged = evaluate(dataset, decoded, config, verbose)
-    configure_tracking()
-    with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
-        _log_run(dataset, config, judged)
-        with tempfile.TemporaryDirectory() as tmp:
-            explanation = write_explanation(
-                Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
+    with contextlib.closing(decoded.store):  # a temporary store goes with the run
+        judged = evaluate(dataset, decoded, config, verbose)
+        configure_tracking()
+        with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
+            _log_run(dataset, config, judged)
+            with tempfile.TemporaryDirectory() as tmp:
+                explanation = write_explanation(
+                    Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
+                )
+                example = _example(dataset)
+                info = log_model(
+                    judged.model, dataset.schema, example, config.model_name, explanation
+                )
+            version = str(info.registered_model_version)
+            champion, reason = promote_if_better(
+                config.model_name, version, judged.metrics["rmsle"], judged.score_champion
             )
-            example = _example(dataset)
-            info = log_model(judged.model, dataset.schema, example, config.model_name, explanation)
-        version = str(info.registered_model_version)
-        champion, reason = promote_if_better(
-            config.model_name, version, judged.metrics["rmsle"], judged.score_champion
-        )
-        mlflow.set_tags({"champion": str(champion), "champion_reason": reason})
+            mlflow.set_tags({"champion": str(champion), "champion_reason": reason})
     return TrainResult(
         run.info.run_id,
         f"models:/{config.model_name}/{version}",

@@ -1,7 +1,10 @@
-"""Splits (one holdout, or k folds) and the tf.data input pipeline: each photo decoded once."""
+"""Splits (one holdout, or k folds) and the tf.data input pipeline: each photo decoded once into
+a store on disk (training.photo_store) and read back by batch, so memory holds the table, not
+the photos."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,23 +13,36 @@ import pandas as pd
 import tensorflow as tf
 from sklearn.model_selection import KFold, train_test_split
 
-from models.inputs import decode_photos, model_inputs
-from models.schema import FeatureType, Schema
+from models.inputs import model_inputs
+from models.schema import Feature, FeatureType, Schema
 from training.config import TrainConfig
 from training.dataset import Dataset
+from training.photo_store import PhotoStore, open_or_write
 
-PREFETCH = 2  # batches ready ahead of the step: a batch sliced from memory takes under 1 ms
+PREFETCH = 2  # batches ready ahead of the step
+PHOTO_READERS = 2  # batches whose photos are read at once (pread releases the GIL)
+
+
+@dataclass
+class Photos:
+    """The photos of some rows of a store, by position in those rows."""
+
+    store: PhotoStore
+    rows: np.ndarray  # store rows, in the split's order
+
+    def read(self, feature: str, positions: np.ndarray) -> np.ndarray:
+        return self.store.read(feature, self.rows[positions])
+
+    def take(self, positions: np.ndarray) -> Photos:
+        return Photos(self.store, self.rows[positions])
 
 
 @dataclass
 class Split:
-    """One split's typed rows and decoded photos."""
+    """One split's typed rows and their photos."""
 
     frame: pd.DataFrame
-    photos: dict[str, np.ndarray]
-
-    def inputs(self, schema: Schema) -> dict[str, Any]:
-        return model_inputs(schema, self.frame, self.photos)
+    photos: Photos
 
     def log_price(self, schema: Schema) -> np.ndarray:
         prices = self.frame[schema.target].to_numpy(dtype="float64")
@@ -52,39 +68,35 @@ class Splits:
 
 @dataclass
 class Decoded:
-    """Every usable row of a dataset with its photos decoded once: what the splits are cut from."""
+    """Every usable row of a dataset and the store of its decoded photos: what the splits are
+    cut from."""
 
     frame: pd.DataFrame
-    photos: dict[str, np.ndarray]
+    store: PhotoStore
 
     def take(self, rows: np.ndarray) -> Split:
         """The split made of the rows at positions `rows`."""
         frame = self.frame.iloc[rows].reset_index(drop=True)
-        return Split(frame, {name: images[rows] for name, images in self.photos.items()})
+        return Split(frame, Photos(self.store, np.asarray(rows)))
+
+    def everything(self) -> Split:
+        return self.take(np.arange(len(self)))
 
     def __len__(self) -> int:
         return len(self.frame)
 
 
 def decode_dataset(dataset: Dataset, config: TrainConfig, progress: bool = True) -> Decoded:
-    """Decode every photo once, in threads, through the one decode path."""
-    frame = dataset.frame.reset_index(drop=True)
-    size = config.model.photo.image_size
-    photos: dict[str, np.ndarray] = {}
-    for feature in dataset.schema.of_type(FeatureType.IMAGE):
-        images, errors = decode_photos(
-            frame[feature.name].tolist(),
-            feature,
-            size,
-            dataset.folder,
-            workers=config.decode_workers,
-            progress=progress,
-        )
-        failed = [e for e in errors if e]
-        if failed:  # the reader already decoded every photo; a failure now means a changed file
-            raise RuntimeError(f"{len(failed)} photos failed to decode after validation")
-        photos[feature.name] = images
-    return Decoded(frame, photos)
+    """Every photo decoded once, in threads, through the one decode path, into the store of
+    `config.photo_store` (reused when made from the same data) or a temporary one."""
+    store = open_or_write(
+        dataset,
+        config.photo_store,
+        config.model.photo.image_size,
+        workers=config.decode_workers,
+        progress=progress,
+    )
+    return Decoded(dataset.frame.reset_index(drop=True), store)
 
 
 def split_indices(n: int, config: TrainConfig) -> tuple[np.ndarray, ...]:
@@ -148,11 +160,40 @@ def prepare_splits(dataset: Dataset, config: TrainConfig, progress: bool = True)
 def tf_dataset(
     split: Split, schema: Schema, batch_size: int, shuffle_seed: int | None = None
 ) -> tf.data.Dataset:
-    """Batches of (inputs, log price), shuffled each epoch when a seed is given, prefetched."""
-    data = tf.data.Dataset.from_tensor_slices((split.inputs(schema), split.log_price(schema)))
+    """Batches of (inputs, log price), shuffled each epoch when a seed is given, prefetched.
+
+    The table's columns are sliced from memory; each batch's photos are read from the store by
+    position, after the shuffle, so a shuffle over every row costs a row number per photo."""
+    table = model_inputs(schema, split.frame, None)
+    positions = np.arange(len(split))
+    data = tf.data.Dataset.from_tensor_slices(((table, positions), split.log_price(schema)))
     if shuffle_seed is not None:
         data = data.shuffle(len(split), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return without_autotune(data.batch(batch_size).prefetch(PREFETCH))
+    data = data.batch(batch_size)
+    images = schema.of_type(FeatureType.IMAGE)
+    read = functools.partial(_with_photos, split.photos, images)
+    data = data.map(read, num_parallel_calls=PHOTO_READERS if images else None)
+    return without_autotune(data.prefetch(PREFETCH))
+
+
+def _with_photos(
+    photos: Photos, images: list[Feature], x: Any, y: tf.Tensor
+) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
+    """A batch's inputs: its table columns and its photos, read from the store."""
+    table, positions = x
+    inputs = dict(table)
+    if images:
+        read = tf.numpy_function(
+            lambda rows: [photos.read(f.name, rows) for f in images],
+            [positions],
+            [tf.uint8] * len(images),
+            stateful=False,
+        )
+        side = photos.store.photo_size
+        for feature, pixels in zip(images, read, strict=True):
+            pixels.set_shape((None, side, side, 3))
+            inputs[feature.name] = pixels
+    return inputs, y
 
 
 def without_autotune(data: tf.data.Dataset) -> tf.data.Dataset:

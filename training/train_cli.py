@@ -26,23 +26,37 @@ def train(
         Path | None, typer.Option(help="Write a Markdown report of the run to this file.")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No per-epoch progress output.")] = False,
+    photo_store: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of decoded photos (appraise data prepare): reused when made from this "
+            "data, written otherwise (default: a temporary one for the run)."
+        ),
+    ] = None,
 ) -> None:
     """Train the joint model, compare it, log it to MLflow and register it."""
     from training.config import ConfigError, TrainConfig
 
     try:
-        cfg = TrainConfig.load(config, epochs=epochs, model_name=model_name, compare=compare)
+        cfg = TrainConfig.load(
+            config,
+            epochs=epochs,
+            model_name=model_name,
+            compare=compare,
+            photo_store=photo_store,
+        )
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     from training.dataset import DatasetError
+    from training.photo_store import StoreError
     from training.pipeline import comparison_text
     from training.pipeline import train as run_training
     from training.report import headline, write_report
 
     try:
         result = run_training(folder, cfg, verbose=0 if quiet else 2)
-    except DatasetError as exc:
+    except (DatasetError, StoreError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(comparison_text(result.comparison, result.folds), err=True)
