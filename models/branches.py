@@ -155,7 +155,7 @@ def tabular_encoder(
     inputs: dict[str, Any] = {}
     parts: list[Any] = []
     for feature in features:
-        raw, encoded = _encode_tabular(feature, columns[feature.name], config.min_count)
+        raw, encoded = _encode_tabular(feature, columns[feature.name], config)
         inputs[feature.name] = raw
         parts.extend(encoded)
     x = layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
@@ -171,20 +171,21 @@ def tabular_branch(width: int, config: TabularConfig) -> keras.Model:
     return keras.Model(encoded, x, name="tabular")
 
 
-def frequent_values(values: Sequence[Any], min_count: int) -> list[str]:
-    """Values seen at least `min_count` times, most frequent first ('' for missing included)."""
+def frequent_values(values: Sequence[Any], min_count: int, limit: int | None = None) -> list[str]:
+    """Values seen at least `min_count` times, most frequent first ('' for missing included), at
+    most `limit` of them."""
     counts = Counter("" if v is None else str(v) for v in values)
-    return [value for value, n in counts.most_common() if n >= min_count]
+    return [value for value, n in counts.most_common(limit) if n >= min_count]
 
 
 def _encode_tabular(
-    feature: Feature, values: Sequence[Any], min_count: int
+    feature: Feature, values: Sequence[Any], config: TabularConfig
 ) -> tuple[Any, list[Any]]:
     name = feature.name
     if feature.type == FeatureType.CATEGORY:
         raw = keras.Input(shape=(), dtype="string", name=name)
         lookup = layers.StringLookup(
-            vocabulary=frequent_values(values, min_count),
+            vocabulary=frequent_values(values, config.min_count, config.max_categories),
             output_mode="one_hot",
             name=f"{name}_lookup",
         )

@@ -81,6 +81,14 @@ class TabularConfig(BaseModel):
         description="Training rows a category value needs for its own one-hot slot; rarer "
         "values share the unknown slot, which is how that slot learns to price unseen values.",
     )
+    max_categories: int = Field(
+        default=1000,
+        ge=1,
+        description="Most values of a category feature with a one-hot slot of their own (the "
+        "most frequent); the others share the unknown slot. The wide path's ridge fit costs the "
+        "square of its columns in memory and their cube in time, and a marketplace's brands "
+        "grow with its listings.",
+    )
 
 
 class WideConfig(BaseModel):

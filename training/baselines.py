@@ -37,7 +37,7 @@ class LinearBaseline:
 
     TEXT_FEATURES = 2000  # words and word pairs per text, as the wide path's default
 
-    def __init__(self, schema: Schema) -> None:
+    def __init__(self, schema: Schema, max_categories: int | None = None) -> None:
         self.schema = schema
         self.texts = {
             f.name: TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.TEXT_FEATURES)
@@ -51,7 +51,10 @@ class LinearBaseline:
         self.logs = [
             f.name for f in schema.of_type(FeatureType.NUMBER) if f.min is not None and f.min > 0
         ]
-        self.onehot = OneHotEncoder(handle_unknown="ignore")
+        # at most `max_categories` values a column of their own, as the model's one-hots; the
+        # rest share one (sklearn counts that shared column among its max_categories)
+        limit = None if max_categories is None else max_categories + 1
+        self.onehot = OneHotEncoder(handle_unknown="ignore", max_categories=limit)
         self.scaler = StandardScaler()
         self.ridge: RidgeFit | None = None
 

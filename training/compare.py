@@ -115,8 +115,11 @@ def modality_schemas(schema: Schema) -> dict[str, Schema]:
     }
 
 
-def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
-    """Global median, per-category median, and the linear model."""
+def baseline_scores(
+    schema: Schema, splits: Splits, max_categories: int | None = None
+) -> list[Score]:
+    """Global median, per-category median, and the linear model (`max_categories`: as the
+    model's `tabular.max_categories`)."""
     train, test = splits.train.frame, splits.test.frame
     y = test[schema.target]
     scores = [
@@ -125,7 +128,7 @@ def baseline_scores(schema: Schema, splits: Splits) -> list[Score]:
     for feature in schema.of_type(FeatureType.CATEGORY):
         prices = category_median(train, test, schema, feature.name)
         scores.append(Score(f"median per {feature.name}", "baseline", price_metrics(y, prices)))
-    linear = LinearBaseline(schema).fit(train)
+    linear = LinearBaseline(schema, max_categories).fit(train)
     scores.append(Score(LINEAR, "baseline", price_metrics(y, linear.predict(test))))
     return scores
 

@@ -44,7 +44,8 @@ def run_contest(schema: Schema, splits: Splits, config: TrainConfig, verbose: in
     actual = splits.test.frame[schema.target].to_numpy(dtype="float64")
     joint = Score(JOINT, "joint", price_metrics(actual, *_prices(test, model).T))
     comparison = ablations.comparison() if ablations else Comparison()
-    comparison.scores[:0] = [joint, *baseline_scores(schema, splits)]
+    baselines = baseline_scores(schema, splits, config.model.tabular.max_categories)
+    comparison.scores[:0] = [joint, *baselines]
     comparison.quantiles[JOINT] = test
     calibration = dict(ablations.calibration) if ablations else {}
     if splits.calibration is not None:

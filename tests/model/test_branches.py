@@ -14,6 +14,7 @@ from models.branches import photo_branch, tabular_branch, tabular_encoder, text_
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
 from models.layers import FusedBatchNormalization, OrderedQuantiles
 from models.schema import Feature, FeatureType, Schema, clothing_schema
+from training.baselines import LinearBaseline
 
 pytestmark = pytest.mark.model
 
@@ -166,6 +167,21 @@ def test_rare_category_values_share_the_unknown_slot() -> None:
     assert lookup.get_vocabulary() == ["[UNK]", "Acme", "Zed"]
     codes = keras.ops.convert_to_numpy(lookup(keras.ops.convert_to_tensor(["One-off", "New"])))
     assert codes[:, 0].tolist() == [1.0, 1.0]
+
+
+def test_a_long_tail_of_categories_is_capped_at_the_most_frequent() -> None:
+    """Beyond `max_categories` values, the rarer ones share the unknown slot: the model's and
+    the linear baseline's one-hots stay as wide whatever the number of brands."""
+    feature = Feature(name="brand", type=FeatureType.CATEGORY)
+    brands = ["Acme"] * 5 + ["Zed"] * 4 + ["Ray"] * 3 + ["Oak"] * 2
+    config = TabularConfig(min_count=2, max_categories=2)
+    encoder = tabular_encoder([feature], config, {"brand": brands})
+    assert encoder.get_layer("brand_lookup").get_vocabulary() == ["[UNK]", "Acme", "Zed"]
+    schema = Schema(features=(feature,), target="price")
+    frame = pd.DataFrame({"brand": brands, "price": np.linspace(10.0, 50.0, len(brands))})
+    baseline = LinearBaseline(schema, max_categories=2).fit(frame)
+    assert sum(len(c) for c in baseline.onehot.categories_) == 4  # every value seen
+    assert baseline.onehot.transform(frame[["brand"]]).shape[1] == 3  # two, and the rest
 
 
 def test_positive_numbers_enter_as_values_and_as_logs() -> None:
