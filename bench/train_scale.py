@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -38,7 +39,7 @@ def child(args: list[str], env: dict[str, str], cwd: Path) -> tuple[str, float, 
     """Run `appraise ARGS`; its stdout, wall seconds and peak RSS in MB (this child's, from
     wait4). Stops on failure, showing the end of its stderr (kept in `cwd`)."""
     exe = Path(sys.executable).with_name("appraise")
-    log = cwd / f"{args[0]}-{args[1]}.stderr" if len(args) > 1 else cwd / "appraise.stderr"
+    log = cwd / f"{'-'.join(Path(a).name for a in args[:2])}.stderr"
     started = time.monotonic()
     with log.open("wb") as errors:
         process = subprocess.Popen(
@@ -62,6 +63,7 @@ def measure(rows: int, out: Path, epochs: int, env: dict[str, str]) -> Run:
     data, store = out / f"data-{rows}", out / f"store-{rows}"
     if not (data / "listings.csv").is_file():
         child(["data", "synth", str(data), "--rows", str(rows), "--seed", "7"], env, out)
+    shutil.rmtree(store, ignore_errors=True)  # timed from nothing, not reused
     _, prepare_s, _ = child(["data", "prepare", str(data), str(store), "--quiet"], env, out)
     size = sum(f.stat().st_size for f in store.iterdir()) / 2**20
     command = ["train", str(data), "--epochs", str(epochs), "--no-compare", "--quiet"]

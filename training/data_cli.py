@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+class Engine(StrEnum):
+    """Where `appraise data prepare` decodes the photos."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
 
 data_app = typer.Typer(help="Check, generate and import datasets.", no_args_is_help=True)
 import_app = typer.Typer(help="Convert public datasets into our format.", no_args_is_help=True)
@@ -47,22 +56,31 @@ def prepare(
         typer.Option(help="Training config whose photo size to decode at (default: clothing)."),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="local: this process; spark: one Spark task a shard.")
+    ] = Engine.LOCAL,
+    spark_master: Annotated[
+        str, typer.Option(help="Spark master URL for --engine spark (local[*], spark://HOST:PORT).")
+    ] = "local[*]",
 ) -> None:
     """Decode every photo once into a store that `appraise train --photo-store` reads (reused
-    as it is when made from the same data); bad rows are reported as by `check`."""
+    as it is when made from the same data); bad rows are reported as by `check`. With `--engine
+    spark`, OUT must be a folder every executor can write (one machine, or shared storage)."""
     from training.config import ConfigError, TrainConfig
     from training.dataset import DatasetError, read_dataset
     from training.photo_store import StoreError, open_or_write
+    from training.spark_store import spark_engine
 
     try:
         cfg = TrainConfig.load(config)
         dataset = read_dataset(folder)
         store = open_or_write(
             dataset,
-            out,
+            out.resolve(),
             cfg.model.photo.image_size,
             workers=cfg.decode_workers,
             progress=not quiet,
+            engine=spark_engine(spark_master) if engine == Engine.SPARK else None,
         )
     except (ConfigError, DatasetError, StoreError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -9,12 +9,14 @@ mapped pages once read count in the process's resident memory, pread's land in t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +24,7 @@ from pydantic import BaseModel
 from tqdm import tqdm
 
 from models.inputs import decode_photos
-from models.schema import FeatureType
+from models.schema import Feature, FeatureType
 from training.dataset import Dataset
 
 FORMAT = 1
@@ -142,6 +144,19 @@ def shard_name(feature: str, shard: int) -> str:
     return f"{feature}-{shard:05d}.npy"
 
 
+@dataclass(frozen=True)
+class ShardJob:
+    """One shard to write: its number, its row count and each image feature's photo paths."""
+
+    shard: int
+    rows: int
+    photos: dict[str, list[str]]
+
+
+# Runs `write` over every job, however it likes: in this process, or in Spark tasks.
+Engine = Callable[[list[ShardJob], Callable[[ShardJob], None]], None]
+
+
 def open_or_write(
     dataset: Dataset,
     folder: Path | None,
@@ -149,9 +164,11 @@ def open_or_write(
     *,
     workers: int = 4,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> PhotoStore:
     """The store of `dataset` in `folder`, written there unless it holds one made from the same
-    data (a stale one is replaced); with no folder, a temporary one that goes with the store."""
+    data (a stale one is replaced); with no folder, a temporary one that goes with the store.
+    `engine` runs the shard jobs (default: here, with a progress bar)."""
     expected = fingerprint(dataset, photo_size)
     owner = None
     if folder is None:
@@ -162,17 +179,13 @@ def open_or_write(
             return PhotoStore.open(folder, expected)
         except StoreError:
             pass
-    manifest = write_store(dataset, folder, photo_size, expected, workers, progress)
+    run = engine or functools.partial(run_here, progress=progress)
+    manifest = write_store(dataset, folder, photo_size, expected, workers, run)
     return PhotoStore(folder, manifest, owner)
 
 
 def write_store(
-    dataset: Dataset,
-    folder: Path,
-    photo_size: int,
-    print_: str,
-    workers: int = 4,
-    progress: bool = True,
+    dataset: Dataset, folder: Path, photo_size: int, print_: str, workers: int, run: Engine
 ) -> Manifest:
     """Decode every photo of `dataset` into shards in `folder` (replacing what is there),
     writing beside it first so a store cut short by a crash is never taken for whole."""
@@ -180,36 +193,72 @@ def write_store(
     partial = folder.with_name(f"{folder.name}.partial-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    per_shard = max(1, SHARD_BYTES // max(1, photo_size**2 * 3 * len(features)))
-    frame = dataset.frame.reset_index(drop=True)
-    shard_rows = []
-    chunks = _chunks(len(frame), per_shard)
-    bar = tqdm(total=len(frame), desc="decoding photos", unit="row", disable=not progress)
-    for shard, (start, stop) in enumerate(chunks):
-        for feature in features:
-            values = frame[feature.name].iloc[start:stop].tolist()
-            images, errors = decode_photos(
-                values, feature, photo_size, dataset.folder, workers=workers
-            )
-            failed = [e for e in errors if e]
-            if failed:  # the reader decoded every photo already: a failure is a changed file
-                raise StoreError(f"{len(failed)} photos failed to decode after validation")
-            np.save(partial / shard_name(feature.name, shard), images)
-        shard_rows.append(stop - start)
-        bar.update(stop - start)
-    bar.close()
+    jobs = shard_jobs(dataset, photo_size)
+    write = functools.partial(
+        write_shard,
+        features=features,
+        root=dataset.folder,
+        folder=partial,
+        photo_size=photo_size,
+        workers=workers,
+    )
+    run(jobs, write)
     manifest = Manifest(
         format=FORMAT,
         fingerprint=print_,
         schema_yaml=dataset.schema.to_yaml(),
         photo_size=photo_size,
         features=[f.name for f in features],
-        shard_rows=shard_rows,
+        shard_rows=[job.rows for job in jobs],
     )
     (partial / MANIFEST).write_text(json.dumps(manifest.model_dump(), indent=2), "utf-8")
     shutil.rmtree(folder, ignore_errors=True)
     partial.rename(folder)
     return manifest
+
+
+def shard_jobs(dataset: Dataset, photo_size: int) -> list[ShardJob]:
+    """The usable rows cut into shards of about SHARD_BYTES of photos, in row order."""
+    images = [f.name for f in dataset.schema.of_type(FeatureType.IMAGE)]
+    per_shard = max(1, SHARD_BYTES // max(1, photo_size**2 * 3 * len(images)))
+    frame = dataset.frame.reset_index(drop=True)
+    columns = {name: [str(v or "") for v in frame[name].tolist()] for name in images}
+    return [
+        ShardJob(shard, stop - start, {n: paths[start:stop] for n, paths in columns.items()})
+        for shard, (start, stop) in enumerate(_chunks(len(frame), per_shard))
+    ]
+
+
+def write_shard(
+    job: ShardJob,
+    *,
+    features: list[Feature],
+    root: Path,
+    folder: Path,
+    photo_size: int,
+    workers: int,
+) -> None:
+    """Decode one shard's photos through the one decode path and write its files."""
+    for feature in features:
+        images, errors = decode_photos(
+            job.photos[feature.name], feature, photo_size, root, workers=workers
+        )
+        failed = [e for e in errors if e]
+        if failed:  # the reader decoded every photo already: a failure is a changed file
+            raise StoreError(f"{len(failed)} photos failed to decode after validation")
+        np.save(folder / shard_name(feature.name, job.shard), images)
+
+
+def run_here(
+    jobs: list[ShardJob], write: Callable[[ShardJob], None], progress: bool = True
+) -> None:
+    """The local engine: one shard after another (each decoded in threads)."""
+    with tqdm(
+        total=sum(j.rows for j in jobs), desc="decoding photos", unit="row", disable=not progress
+    ) as bar:
+        for job in jobs:
+            write(job)
+            bar.update(job.rows)
 
 
 def _chunks(rows: int, size: int) -> Iterator[tuple[int, int]]:
