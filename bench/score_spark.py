@@ -80,7 +80,7 @@ def main() -> None:
         key = key_column(source, predictor.schema)
 
         def run_map(spark: SparkSession) -> DataFrame:
-            spark.sparkContext.addFile(str(model_dir), recursive=True)
+            engine.ship_model(spark, model_dir)
             return engine.scored_rows(spark, source, predictor, key, settings, TASKS)
 
         def run_udf(spark: SparkSession) -> DataFrame:

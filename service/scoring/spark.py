@@ -1,9 +1,10 @@
 """The Spark engine: the same predictor in `mapInPandas` tasks, photos read as bytes in the task.
 
-The driver pins the model version, downloads it once and ships it to the executors
-(`SparkContext.addFile`); each Python worker loads it once and scores its Arrow batches with
-`score_chunk`, exactly as the local engine does. Rows carry their input position, so the driver
-writes the output in input order, through the same parts and atomic output as the local engine.
+The driver pins the model version, downloads it once and ships it to the executors as one archive
+(`SparkContext.addArchive`, in local mode too, so there is one path); each Python worker loads it
+once from the unpacked archive and scores its Arrow batches with `score_chunk`, exactly as the
+local engine does. Rows carry their input position, so the driver writes the output in input
+order, through the same parts and atomic output as the local engine.
 Imported only for `--engine spark`: nothing else in the service loads PySpark.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +42,7 @@ from service.scoring.source import ROW_COLUMN, Source, key_column
 
 ORDER = "_order"  # the row's position in the input (monotonic, not dense)
 MODEL_DIR = "model"
+MODEL_ARCHIVE = "model.tar"  # the name executors ask SparkFiles for: the archive, unpacked
 
 
 def spark_session(master: str) -> SparkSession:
@@ -79,7 +82,7 @@ def run_spark(
         results = work.folder / "spark"
         spark = spark_session(request.spark_master)
         try:
-            spark.sparkContext.addFile(str(model_dir), recursive=True)
+            ship_model(spark, model_dir)
             tasks = max(
                 spark.sparkContext.defaultParallelism, math.ceil(total / request.chunk_size)
             )
@@ -156,7 +159,7 @@ def score_partition(
     batches: Iterator[pd.DataFrame],
 ) -> Iterator[pd.DataFrame]:
     """Runs on the executors: score each Arrow batch with the worker's predictor."""
-    predictor = _worker_predictor(SparkFiles.get(MODEL_DIR), max_batch)
+    predictor = _worker_predictor(SparkFiles.get(MODEL_ARCHIVE), max_batch)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="decode") as pool:
         for frame in batches:
             out = score_chunk(predictor, frame, key, 1, Path(root), pool.map, explain_k)
@@ -170,8 +173,29 @@ def _worker_predictor(model_dir: str, max_batch: int) -> Predictor:
     return load_warm(model_dir, ScoringSettings(max_batch_size=max_batch))
 
 
+def ship_model(spark: SparkSession, model_dir: Path) -> None:
+    """Send the model folder to every executor as one archive, which Spark unpacks there.
+
+    Outside local mode Spark ships files and archives but not folders (`addFile` refuses a local
+    directory), and an archive sent from the driver needs no model store the executors can reach.
+    """
+    spark.sparkContext.addArchive(str(pack_model(model_dir)))
+
+
+def pack_model(model_dir: Path) -> Path:
+    """`model_dir` as an uncompressed tar beside it, with its files at the archive's top."""
+    archive = model_dir.parent / MODEL_ARCHIVE
+    # Uncompressed: the weights and the comparables index hardly compress, and a tar is packed at
+    # the speed of a copy. Entries are named without a leading "./", which Spark's unpacking
+    # refuses as leading out of its folder.
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(model_dir.iterdir()):
+            tar.add(path, arcname=path.name)
+    return archive
+
+
 def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
-    """Pin `uri` to one version and download it into `target`, to ship to the executors."""
+    """Pin `uri` to one version and download it into `target`, to pack for the executors."""
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -181,7 +205,7 @@ def download_model(uri: str, settings: ScoringSettings, target: Path) -> Path:
     configure_tracking(settings.tracking_uri)
     try:
         ref = resolve(uri)
-        folder = target / MODEL_DIR  # the name executors ask SparkFiles for
+        folder = target / MODEL_DIR
         folder.mkdir()
         mlflow.artifacts.download_artifacts(ref.uri, dst_path=str(folder))
     except (MlflowException, OSError, ValueError) as exc:
