@@ -3,13 +3,16 @@ local engine's, and a task's failure reported as a clear error."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from appraise import app
+from tests.scoring.spark_cluster import HOST, standalone_cluster
 from training import photo_store
 from training.photo_store import MANIFEST, ShardJob, StoreError, shard_name
 from training.spark_store import spark_engine
@@ -24,14 +27,27 @@ def _prepare(dataset: Path, out: Path, config: Path, *engine: str) -> str:
     return result.output
 
 
+@pytest.mark.parametrize("where", ["local mode", "standalone cluster"])
 def test_spark_writes_the_local_engines_store(
-    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    where: str, tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(photo_store, "SHARD_BYTES", 9 * 16 * 16 * 3)  # 5 shards: 5 tasks
     config = tmp_path / "c.yaml"
     config.write_text("model:\n  photo:\n    image_size: 16\n")
     _prepare(tiny_dataset, tmp_path / "local", config)
-    said = _prepare(tiny_dataset, tmp_path / "spark", config, "--engine", "spark")
+    with contextlib.ExitStack() as stack:
+        master = "local[2]"
+        if where == "standalone cluster":
+            cluster = stack.enter_context(standalone_cluster(tmp_path / "cluster"))
+            master = cluster.master
+            # executors run the interpreter the driver names, and reach it at the cluster's host
+            monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+            monkeypatch.setenv("SPARK_LOCAL_IP", HOST)
+        said = _prepare(
+            tiny_dataset, tmp_path / "spark", config, "--engine", "spark", "--spark-master", master
+        )
+        if where == "standalone cluster":
+            assert list(cluster.work.glob("app-*/*/stderr")), "no executor of the worker ran"
     assert "in 5 shard(s)" in said
     local = json.loads((tmp_path / "local" / MANIFEST).read_text())
     assert json.loads((tmp_path / "spark" / MANIFEST).read_text()) == local
