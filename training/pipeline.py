@@ -19,9 +19,11 @@ import tensorflow as tf
 from models.schema import FeatureType, Schema
 from models.store import configure_tracking
 from training import plots
+from training.cluster import ClusterTask
 from training.compare import Comparison, fold_table
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
+from training.devices import join_cluster
 from training.evaluation import Evaluation, evaluate
 from training.explanations import write_explanation
 from training.prepare import decode_dataset
@@ -51,9 +53,10 @@ class TrainResult:
     fit_seconds: float = 0.0  # building and fitting the registered model (beside the ablations)
     protocol: str = "holdout"
     folds: list[Comparison] = field(default_factory=list)
+    task: str = ""  # multi_worker: this process's task ("chief 0", "worker 1")
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "run_id": self.run_id,
             "model_uri": self.model_uri,
             "registered_version": self.registered_version,
@@ -61,6 +64,9 @@ class TrainResult:
             "evaluation": self.protocol,
             "metrics": self.metrics,
         }
+        if self.task:
+            summary["task"] = self.task
+        return summary
 
 
 def seed_everything(seed: int) -> None:
@@ -70,8 +76,12 @@ def seed_everything(seed: int) -> None:
 
 
 def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> TrainResult:
-    """Train, evaluate and log one model on the dataset in `folder`."""
+    """Train, evaluate and log one model on the dataset in `folder`.
+
+    Under `multi_worker`, every worker runs all of it but the MLflow part, which is the chief's.
+    """
     start = time.perf_counter()
+    task = join_cluster(config.strategy)  # before TensorFlow runs anything else
     seed_everything(config.seed)
     dataset = read_dataset(folder)
     if dataset.report.usable < MIN_ROWS:
@@ -80,9 +90,11 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         )
     decoded = decode_dataset(dataset, config, progress=verbose != 0)
     judged = evaluate(dataset, decoded, config, verbose)
+    if task is not None and not task.is_chief:
+        return _left_to_chief(task, judged, time.perf_counter() - start)
     configure_tracking()
     with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
-        _log_run(dataset, config, judged)
+        _log_run(dataset, config, judged, task)
         with tempfile.TemporaryDirectory() as tmp:
             explanation = write_explanation(
                 Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
@@ -106,11 +118,42 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         judged.fit_seconds,
         judged.protocol,
         judged.folds,
+        str(task or ""),
     )
 
 
-def _log_run(dataset: Dataset, config: TrainConfig, judged: Evaluation) -> None:
+def _left_to_chief(task: ClusterTask, judged: Evaluation, seconds: float) -> TrainResult:
+    """A worker's result: it trained its share and leaves logging and registering to the chief."""
+    reason = f"{task} trained beside the chief; the chief logs, registers and moves the alias"
+    return TrainResult(
+        "",
+        "",
+        "",
+        False,
+        reason,
+        judged.metrics,
+        judged.comparison,
+        seconds,
+        judged.fit_seconds,
+        judged.protocol,
+        judged.folds,
+        str(task),
+    )
+
+
+def _log_run(
+    dataset: Dataset, config: TrainConfig, judged: Evaluation, task: ClusterTask | None
+) -> None:
     mlflow.log_params(config.flat_params())
+    if task is not None:
+        mlflow.log_params(
+            {
+                "cluster.workers": task.workers,
+                "cluster.replicas": task.replicas,
+                "cluster.global_batch_size": config.batch_size * task.replicas,
+                "cluster.logged_by": str(task),
+            }
+        )
     mlflow.log_params(
         {
             "data.folder": str(dataset.folder),
