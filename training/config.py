@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.config import ModelConfig
 
-StrategyName = Literal["auto", "default", "mirrored"]
+StrategyName = Literal["auto", "default", "mirrored", "multi_worker"]
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "clothing.yaml"
 
 
@@ -82,12 +82,30 @@ class TrainConfig(BaseModel):
     strategy: StrategyName = Field(
         default="auto",
         description="auto: mirror over all GPUs when there are several, else the default; "
-        "default: one device; mirrored: mirror over the GPUs (or the CPU's logical devices). "
-        "`batch_size` is per replica.",
+        "default: one device; mirrored: mirror over the GPUs (or the CPU's logical devices); "
+        "multi_worker: synchronous training over the workers the TF_CONFIG variable lists, "
+        "the same command on each. `batch_size` is per replica.",
+    )
+    backup_dir: str | None = Field(
+        default=None,
+        min_length=1,
+        description="multi_worker only, and required there: the folder (or gs:// URL) where "
+        "the chief backs up the training state after each epoch and every worker restores it "
+        "from, so a job whose worker was killed resumes from its last epoch when restarted. "
+        "Every worker must read the same folder (a shared volume, or object storage).",
     )
     mixed_precision: bool = Field(
         default=False, description="Compute in float16 on GPUs (variables stay float32)."
     )
+
+    @model_validator(mode="after")
+    def _backup_for_multi_worker(self) -> TrainConfig:
+        if self.strategy == "multi_worker" and self.backup_dir is None:
+            raise ValueError(
+                "backup_dir: required with strategy multi_worker (a folder every worker reads, "
+                "where the chief backs up each epoch so that a restarted job resumes)"
+            )
+        return self
 
     @classmethod
     def load(cls, path: Path | None = None, **overrides: Any) -> TrainConfig:
@@ -103,9 +121,7 @@ class TrainConfig(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            fields = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
+            fields = "; ".join(_describe(e) for e in exc.errors())
             raise ConfigError(f"config {path}: {fields}") from exc
 
     def flat_params(self) -> dict[str, str]:
@@ -121,3 +137,10 @@ class TrainConfig(BaseModel):
 
         walk("", self.model_dump(mode="json"))
         return flat
+
+
+def _describe(error: Any) -> str:
+    """`field: message`; a check across fields names its fields in its own message."""
+    where = ".".join(str(p) for p in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from models.architecture import build_model
 from models.predictions import median_index, quantiles_to_prices
@@ -22,6 +23,7 @@ from training.compare import JOINT, Comparison, Score, baseline_scores
 from training.config import TrainConfig
 from training.devices import choose_strategy, global_batch_size, precision
 from training.metrics import price_metrics
+from training.multi_worker import local_copy, require_same_inputs, require_same_model
 from training.prepare import Split, Splits
 from training.trainer import fit, predict_quantiles
 
@@ -67,9 +69,15 @@ def _fit(
 ) -> tuple[keras.Model, dict[str, list[float]], Ablations | None, float]:
     """The fitted joint model, its history, the trained ablations and the joint model's seconds."""
     strategy = choose_strategy(config.strategy)
+    across_workers = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    if across_workers:
+        frames = splits.train.frame, splits.val.frame
+        require_same_inputs(strategy, config.model_dump_json(), *frames)
     start = time.perf_counter()
     with precision(config.mixed_precision), strategy.scope():
         model = build_model(schema, config.model, splits.train.frame, seed=config.seed)
+    if across_workers:
+        require_same_model(model)
     seconds = time.perf_counter() - start
     # Built after the joint model, so that its starting weights are those of a run without them.
     ablations = Ablations(schema, splits, config, progress=verbose != 0) if config.compare else None
@@ -78,6 +86,8 @@ def _fit(
         with precision(config.mixed_precision), strategy.scope():
             batch_size = global_batch_size(config.batch_size, strategy)
             history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
+        if across_workers:  # the rest of the run needs no other worker (training.multi_worker)
+            model = local_copy(model)
         seconds += time.perf_counter() - start
     return model, history, ablations, seconds
 

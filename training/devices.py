@@ -3,17 +3,23 @@
 `auto` mirrors the model over every GPU when there are several and otherwise uses TensorFlow's
 default placement (one GPU, or the CPU). `mirrored` mirrors over the GPUs, or over the CPU's
 logical devices when there is no GPU (which is how the tests exercise the mirrored path).
+`multi_worker` trains synchronously over the workers `TF_CONFIG` lists (`training.cluster`), with
+TensorFlow's MultiWorkerMirroredStrategy (`training.multi_worker` holds what its fit needs).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import keras
 import tensorflow as tf
 
+from training.cluster import ClusterTask, cluster_task
 from training.config import StrategyName
 
 log = logging.getLogger(__name__)
@@ -21,6 +27,8 @@ log = logging.getLogger(__name__)
 
 def choose_strategy(name: StrategyName) -> tf.distribute.Strategy:
     """The strategy that `name` asks for on the devices TensorFlow sees."""
+    if name == "multi_worker":
+        return _multi_worker_strategy()
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     if name == "default" or (name == "auto" and len(gpus) < 2):
         strategy = tf.distribute.get_strategy()
@@ -34,6 +42,41 @@ def choose_strategy(name: StrategyName) -> tf.distribute.Strategy:
         strategy.num_replicas_in_sync,
     )
     return strategy
+
+
+def join_cluster(name: StrategyName) -> ClusterTask | None:
+    """For `multi_worker`: this process's task, its strategy created now; else None.
+
+    TensorFlow sets up the collective ops a MultiWorkerMirroredStrategy needs only before it runs
+    anything else, so a run calls this first; TF_CONFIG is checked before TensorFlow starts.
+    """
+    if name != "multi_worker":
+        return None
+    task = cluster_task(os.environ)
+    strategy = _multi_worker_strategy()
+    task = dataclasses.replace(task, replicas=int(strategy.num_replicas_in_sync))
+    log.info(
+        "%s of %d worker(s): %d replica(s) here, %d in sync; only the chief logs and registers",
+        task,
+        task.workers,
+        len(strategy.extended.worker_devices),
+        task.replicas,
+    )
+    return task
+
+
+@functools.cache
+def _multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
+    """The process's one MultiWorkerMirroredStrategy: it starts the worker's server, so a second
+    one could not be made; every fit of a run shares it."""
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except RuntimeError as exc:
+        raise RuntimeError(
+            f"strategy multi_worker: {exc}; TensorFlow must not run anything before the "
+            "strategy is made (call training.devices.join_cluster first, as `appraise train` "
+            "does)"
+        ) from exc
 
 
 def global_batch_size(per_replica: int, strategy: tf.distribute.Strategy) -> int:

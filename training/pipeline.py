@@ -20,12 +20,14 @@ import tensorflow as tf
 from models.schema import FeatureType, Schema
 from models.store import configure_tracking
 from training import plots
+from training.cluster import ClusterTask
 from training.compare import Comparison, fold_table
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
+from training.devices import join_cluster
 from training.evaluation import Evaluation, evaluate
 from training.explanations import write_explanation
-from training.prepare import decode_dataset
+from training.prepare import Decoded, decode_dataset
 from training.tracking import (
     FINGERPRINT,
     PROTOCOL,
@@ -52,9 +54,10 @@ class TrainResult:
     fit_seconds: float = 0.0  # building and fitting the registered model (beside the ablations)
     protocol: str = "holdout"
     folds: list[Comparison] = field(default_factory=list)
+    task: str = ""  # multi_worker: this process's task ("chief 0", "worker 1")
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "run_id": self.run_id,
             "model_uri": self.model_uri,
             "registered_version": self.registered_version,
@@ -64,6 +67,9 @@ class TrainResult:
             "seconds": round(self.seconds, 3),
             "fit_seconds": round(self.fit_seconds, 3),
         }
+        if self.task:
+            summary["task"] = self.task
+        return summary
 
 
 def seed_everything(seed: int) -> None:
@@ -73,8 +79,12 @@ def seed_everything(seed: int) -> None:
 
 
 def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> TrainResult:
-    """Train, evaluate and log one model on the dataset in `folder`."""
+    """Train, evaluate and log one model on the dataset in `folder`.
+
+    Under `multi_worker`, every worker runs all of it but the MLflow part, which is the chief's.
+    """
     start = time.perf_counter()
+    task = join_cluster(config.strategy)  # before TensorFlow runs anything else
     seed_everything(config.seed)
     dataset = read_dataset(folder)
     if dataset.report.usable < MIN_ROWS:
@@ -84,24 +94,13 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     decoded = decode_dataset(dataset, config, progress=verbose != 0)
     with contextlib.closing(decoded.store):  # a temporary store goes with the run
         judged = evaluate(dataset, decoded, config, verbose)
-        configure_tracking()
-        with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
-            _log_run(dataset, config, judged)
-            with tempfile.TemporaryDirectory() as tmp:
-                explanation = write_explanation(
-                    Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
-                )
-                example = _example(dataset)
-                info = log_model(
-                    judged.model, dataset.schema, example, config.model_name, explanation
-                )
-            version = str(info.registered_model_version)
-            champion, reason = promote_if_better(
-                config.model_name, version, judged.metrics["rmsle"], judged.score_champion
-            )
-            mlflow.set_tags({"champion": str(champion), "champion_reason": reason})
+        if task is not None and not task.is_chief:
+            return _left_to_chief(task, judged, time.perf_counter() - start)
+        run_id, version, champion, reason = _log_and_register(
+            dataset, decoded, config, judged, task
+        )
     return TrainResult(
-        run.info.run_id,
+        run_id,
         f"models:/{config.model_name}/{version}",
         version,
         champion,
@@ -112,11 +111,68 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         judged.fit_seconds,
         judged.protocol,
         judged.folds,
+        str(task or ""),
     )
 
 
-def _log_run(dataset: Dataset, config: TrainConfig, judged: Evaluation) -> None:
+def _log_and_register(
+    dataset: Dataset,
+    decoded: Decoded,
+    config: TrainConfig,
+    judged: Evaluation,
+    task: ClusterTask | None,
+) -> tuple[str, str, bool, str]:
+    """Log the run and its model, register it, and move the champion alias if it earns it:
+    the run id, the version, whether it became champion and why."""
+    configure_tracking()
+    with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
+        _log_run(dataset, config, judged, task)
+        with tempfile.TemporaryDirectory() as tmp:
+            explanation = write_explanation(
+                Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame
+            )
+            example = _example(dataset)
+            info = log_model(judged.model, dataset.schema, example, config.model_name, explanation)
+        version = str(info.registered_model_version)
+        champion, reason = promote_if_better(
+            config.model_name, version, judged.metrics["rmsle"], judged.score_champion
+        )
+        mlflow.set_tags({"champion": str(champion), "champion_reason": reason})
+    return run.info.run_id, version, champion, reason
+
+
+def _left_to_chief(task: ClusterTask, judged: Evaluation, seconds: float) -> TrainResult:
+    """A worker's result: it trained its share and leaves logging and registering to the chief."""
+    reason = f"{task} trained beside the chief; the chief logs, registers and moves the alias"
+    return TrainResult(
+        "",
+        "",
+        "",
+        False,
+        reason,
+        judged.metrics,
+        judged.comparison,
+        seconds,
+        judged.fit_seconds,
+        judged.protocol,
+        judged.folds,
+        str(task),
+    )
+
+
+def _log_run(
+    dataset: Dataset, config: TrainConfig, judged: Evaluation, task: ClusterTask | None
+) -> None:
     mlflow.log_params(config.flat_params())
+    if task is not None:
+        mlflow.log_params(
+            {
+                "cluster.workers": task.workers,
+                "cluster.replicas": task.replicas,
+                "cluster.global_batch_size": config.batch_size * task.replicas,
+                "cluster.logged_by": str(task),
+            }
+        )
     mlflow.log_params(
         {
             "data.folder": str(dataset.folder),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -33,8 +35,19 @@ def train(
             "data, written otherwise (default: a temporary one for the run)."
         ),
     ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="auto, default, mirrored, or multi_worker (the workers in TF_CONFIG)."),
+    ] = None,
+    backup_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="multi_worker: a folder every worker reads, where the chief backs up each epoch."
+        ),
+    ] = None,
 ) -> None:
     """Train the joint model, compare it, log it to MLflow and register it."""
+    from training.cluster import ClusterError, cluster_task
     from training.config import ConfigError, TrainConfig
 
     try:
@@ -44,10 +57,17 @@ def train(
             model_name=model_name,
             compare=compare,
             photo_store=photo_store,
+            strategy=strategy,
+            backup_dir=backup_dir,
         )
-    except ConfigError as exc:
+        if cfg.strategy == "multi_worker":
+            cluster_task(os.environ)
+    except (ConfigError, ClusterError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    # Where a run stands (its devices, a worker's place in the cluster, a resumed backup).
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("training").setLevel(logging.INFO)
     from training.dataset import DatasetError
     from training.photo_store import StoreError
     from training.pipeline import comparison_text
@@ -62,7 +82,7 @@ def train(
     typer.echo(comparison_text(result.comparison, result.folds), err=True)
     typer.echo(headline(folder, result), err=True)
     typer.echo(f"champion: {result.champion_reason}", err=True)
-    if report:
+    if report and result.run_id:  # a worker other than the chief logged no run to report
         write_report(report, folder, cfg, result)
     typer.echo(json.dumps(result.summary()))
 

@@ -8,13 +8,15 @@ photos join last is fitted twice, without and then with them (`ModelConfig.photo
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from models.architecture import photo_layers
 from models.losses import PinballLoss
@@ -22,7 +24,22 @@ from models.predictions import median_index, quantiles_to_prices
 from models.schema import Schema
 from training.config import TrainConfig
 from training.devices import build_before_distributed_fit
+from training.multi_worker import (
+    SameStatistics,
+    backup_callbacks,
+    fit_key,
+    full_batches,
+    is_multi_worker,
+    predict_here,
+    sharded,
+    sharded_train,
+    steps_note,
+    validation_batch,
+    worker_model,
+)
 from training.prepare import Split, tf_dataset
+
+log = logging.getLogger(__name__)
 
 
 def fit(
@@ -65,26 +82,75 @@ def _fit(
     callbacks: Sequence[keras.callbacks.Callback],
 ) -> dict[str, list[float]]:
     batch_size = batch_size or config.batch_size
-    steps_per_epoch = math.ceil(len(train) / batch_size)
-    compile_model(model, config, steps_per_epoch)
     data = tf_dataset(train, schema, batch_size, shuffle_seed=config.seed)
-    val_data = tf_dataset(val, schema, 256)
-    build_before_distributed_fit(model, data)
-    scorer = _Scorer(val_data, val.log_price(schema), config.model.quantiles)
+    if is_multi_worker(model):
+        run = _across_workers(model, train, val, schema, config, data, batch_size)
+    else:
+        steps = math.ceil(len(train) / batch_size)
+        run = _Run(model, data, tf_dataset(val, schema, 256), steps)
+    compile_model(run.model, config, run.steps_per_epoch)
+    build_before_distributed_fit(run.model, run.data)
+    scorer = _Scorer(run.val, val.log_price(schema), config.model.quantiles, run.predict)
     start = scorer(model)
     # With an average, validation and early stopping see the average; this sees the plain weights.
     plain = _BestPlain(scorer) if config.ema_momentum is not None else None
-    history = model.fit(
-        data,
-        validation_data=val_data,
+    history = run.model.fit(
+        run.data,
+        validation_data=run.val,
         epochs=config.epochs,
-        callbacks=[*([plain] if plain else []), *_callbacks(config), *callbacks],
+        # A backup before the average is swapped in, so that it holds the plain weights.
+        callbacks=[*([plain] if plain else []), *run.callbacks, *_callbacks(config), *callbacks],
         verbose=verbose,
         shuffle=False,  # tf_dataset already shuffles, reproducibly
     )
     learned = [scorer(model), *([plain.best] if plain and plain.best else [])]
     model.set_weights(_choose(start, learned).weights)
     return {k: [float(v) for v in values] for k, values in history.history.items()}
+
+
+def _keras_predict(model: keras.Model, data: tf.data.Dataset) -> np.ndarray:
+    return np.asarray(model.predict(data, verbose=0))
+
+
+@dataclass
+class _Run:
+    """What one fit trains (the model or a view of its layers), on which batches, and how its
+    validation rows are predicted."""
+
+    model: keras.Model
+    data: tf.data.Dataset
+    val: tf.data.Dataset
+    steps_per_epoch: int
+    callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
+    predict: Callable[[keras.Model, tf.data.Dataset], np.ndarray] = _keras_predict
+
+
+def _across_workers(
+    model: keras.Model,
+    train: Split,
+    val: Split,
+    schema: Schema,
+    config: TrainConfig,
+    data: tf.data.Dataset,
+    batch_size: int,
+) -> _Run:
+    """A multi-worker fit: full global batches sharded per worker, validation batches that
+    leave no replica empty, the chief's backup (`training.multi_worker`)."""
+    assert config.backup_dir is not None  # TrainConfig requires it with multi_worker
+    replicas = int(model.distribute_strategy.num_replicas_in_sync)
+    steps = full_batches(len(train), batch_size)
+    log.info("multi_worker fit: %s", steps_note(len(train), batch_size))
+    val_data = tf_dataset(val, schema, validation_batch(len(val), replicas))
+    key = fit_key(config.model_dump_json(), train.frame, val.frame, len(model.trainable_weights))
+    folder = f"{config.backup_dir.rstrip('/')}/{key}"
+    return _Run(
+        worker_model(model),
+        sharded_train(data, steps),
+        sharded(val_data),
+        steps,
+        [SameStatistics(), *backup_callbacks(model, folder)],
+        predict_here,
+    )
 
 
 def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
@@ -155,12 +221,18 @@ class _Scored:
 class _Scorer:
     """Scores a model's current weights on the validation rows."""
 
-    def __init__(self, val: Any, log_price: np.ndarray, quantiles: list[float]) -> None:
-        self.val, self.log_price = val, log_price
+    def __init__(
+        self,
+        val: Any,
+        log_price: np.ndarray,
+        quantiles: list[float],
+        predict: Callable[[keras.Model, Any], np.ndarray],
+    ) -> None:
+        self.val, self.log_price, self.predict = val, log_price, predict
         self.loss = PinballLoss(quantiles, reduction=None)
 
     def __call__(self, model: keras.Model) -> _Scored:
-        predicted = model.predict(self.val, verbose=0)
+        predicted = self.predict(model, self.val)
         rows = np.asarray(keras.ops.convert_to_numpy(self.loss(self.log_price, predicted)))
         return _Scored(float(rows.mean()), rows, model.get_weights())
 
