@@ -7,6 +7,7 @@ It carries the Keras model (with its preprocessing inside) and the schema, so
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ KERAS_ARTIFACT = "keras_model"
 SCHEMA_ARTIFACT = "schema"
 EXPLANATION_ARTIFACT = "explanation"  # neutral values and comparables (models.explain)
 PREDICT_BATCH = 256
+FRAME_CHUNK = 4096  # rows whose photos are decoded at once: memory stays flat for any frame
 
 
 class AppraiserModel(mlflow.pyfunc.PythonModel):
@@ -71,6 +73,13 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
 
     def predict_frame(self, frame: pd.DataFrame, root: Path | None) -> pd.DataFrame:
         """`predict` without MLflow's context: used by evaluation and the batch scorer."""
+        return _by_chunk(frame, lambda chunk: self._predict_chunk(chunk, root))
+
+    def explain_frame(self, frame: pd.DataFrame, root: Path | None, k: int) -> pd.DataFrame:
+        """`predict_frame` plus the explanation columns (models.explain_columns)."""
+        return _by_chunk(frame, lambda chunk: self._explain_chunk(chunk, root, k))
+
+    def _predict_chunk(self, frame: pd.DataFrame, root: Path | None) -> pd.DataFrame:
         prepared = self.prepare_frame(frame, root)
         good = [p for p in prepared if isinstance(p, PreparedListing)]
         prices = np.zeros((0, 3))
@@ -80,8 +89,7 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
             prices = quantiles_to_prices(quantiles, median_index(self.keras_model))
         return prices_frame([p if isinstance(p, str) else None for p in prepared], prices)
 
-    def explain_frame(self, frame: pd.DataFrame, root: Path | None, k: int) -> pd.DataFrame:
-        """`predict_frame` plus the explanation columns (models.explain_columns)."""
+    def _explain_chunk(self, frame: pd.DataFrame, root: Path | None, k: int) -> pd.DataFrame:
         explainer = self.explainer
         prepared = self.prepare_frame(frame, root)
         good = [p for p in prepared if isinstance(p, PreparedListing)]
@@ -99,3 +107,10 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
             except FieldError as exc:
                 prepared.append(str(exc))
         return prepared
+
+
+def _by_chunk(frame: pd.DataFrame, score: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame:
+    """`score` over `frame` FRAME_CHUNK rows at a time, the answers in order."""
+    starts = range(0, max(len(frame), 1), FRAME_CHUNK)
+    parts = [score(frame.iloc[start : start + FRAME_CHUNK]) for start in starts]
+    return pd.concat(parts, ignore_index=True)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models import pyfunc
 from models.explain_columns import BASELINE, COMPARABLE_IDS, CONTRIBUTION_PREFIX
 from models.pyfunc import AppraiserModel
 from tests.tiny import tiny_config
@@ -110,3 +111,21 @@ def test_a_bad_row_is_reported_and_the_others_are_explained(
     out = explain(model, rows, tiny_dataset_template)
     assert out["error"].iloc[1].startswith("year") and out["error"].iloc[[0, 2]].eq("").all()
     assert math.isnan(out[BASELINE].iloc[1]) and out[COMPARABLE_IDS].iloc[1] == ""
+
+
+def test_a_frame_scored_in_chunks_gives_every_row_its_own_answer(
+    model: Any, listings: pd.DataFrame, tiny_dataset_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frames are decoded and scored FRAME_CHUNK rows at a time (memory stays flat): 7 rows in
+    chunks of 3, a bad row in the second, answer as in one piece."""
+    rows = listings.head(7).copy()
+    rows.loc[rows.index[4], "year"] = 1066
+    params = {"photo_root": str(tiny_dataset_template)}
+    whole = model.predict(rows.drop(columns=["id", "price"]), params=params)
+    explained = explain(model, rows, tiny_dataset_template)
+    monkeypatch.setattr(pyfunc, "FRAME_CHUNK", 3)
+    pd.testing.assert_frame_equal(
+        model.predict(rows.drop(columns=["id", "price"]), params=params), whole
+    )
+    pd.testing.assert_frame_equal(explain(model, rows, tiny_dataset_template), explained)
+    assert whole["error"].iloc[4].startswith("year") and len(whole) == 7
