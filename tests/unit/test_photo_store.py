@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from appraise import app
 from models.inputs import decode_photos
+from models.schema import FeatureType
 from training import photo_store
 from training.dataset import read_dataset
 from training.photo_store import MANIFEST, PhotoStore, StoreError, open_or_write, shard_name
@@ -22,7 +23,7 @@ SIDE = 16
 
 def _expected(folder: Path) -> np.ndarray:
     dataset = read_dataset(folder)
-    feature = dataset.schema.of_type(photo_store.FeatureType.IMAGE)[0]
+    feature = dataset.schema.of_type(FeatureType.IMAGE)[0]
     images, _ = decode_photos(dataset.frame[feature.name].tolist(), feature, SIDE, folder)
     return images
 
