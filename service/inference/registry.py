@@ -74,13 +74,17 @@ def resolve(uri: str) -> ModelInfo:
     """
     from mlflow.tracking import MlflowClient
 
+    alias, pinned, run = alias_parts(uri), _VERSION.match(uri), _RUN.match(uri)
+    if alias is None and pinned is None and run is None:  # a folder: no store to ask
+        # (a store client would create the tracking database, and Spark's Python workers
+        # loading a shipped model folder at once raced to create the same one)
+        return ModelInfo(uri.rstrip("/").rsplit("/", 1)[-1] or uri, "unregistered", uri, None, {})
     client = MlflowClient()
-    if (alias := alias_parts(uri)) is not None:
+    if alias is not None:
         found = client.get_model_version_by_alias(*alias)
-    elif (pinned := _VERSION.match(uri)) is not None:
+    elif pinned is not None:
         found = client.get_model_version(pinned["name"], pinned["version"])
     else:
-        run = _RUN.match(uri)
         run_id = run["run_id"] if run else None
         name = uri.rstrip("/").rsplit("/", 1)[-1] or uri
         return ModelInfo(name, "unregistered", uri, run_id, _test_metrics(client, run_id))
