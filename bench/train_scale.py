@@ -3,8 +3,9 @@
 For each size: synthetic listings (seed 7, 96 px photos, generated once into the output folder),
 the photo store written by `appraise data prepare` (time and disk), then `appraise train` on one
 epoch without the comparison (`--no-compare`, as the memory figures of issue 23 were taken) reading
-that store: peak RSS (the child's, from wait4), wall time, and examples per second of the fit
-(training rows over the run's fit seconds, building the model included).
+that store, in an MLflow store of its own (so no run re-scores another size's champion): peak RSS
+(the child's, from wait4), wall time, and examples per second of the fit (training rows over the
+run's fit seconds, building the model included).
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ def measure(rows: int, out: Path, epochs: int, env: dict[str, str]) -> Run:
     size = sum(f.stat().st_size for f in store.iterdir()) / 2**20
     command = ["train", str(data), "--epochs", str(epochs), "--no-compare", "--quiet"]
     command += ["--photo-store", str(store), "--model-name", MODEL_NAME]
-    stdout, wall, rss = child(command, env, out)
+    # a store of its own: each size registers a first version, none re-scores another's champion
+    database = out / f"mlflow-{rows}.db"
+    database.unlink(missing_ok=True)
+    tracking = {"MLFLOW_TRACKING_URI": f"sqlite:///{database}"}
+    stdout, wall, rss = child(command, {**env, **tracking}, out)
     summary = json.loads(stdout.strip().splitlines()[-1])
     train_rows = len(split_indices(rows, TrainConfig.load())[0])
     return Run(rows, prepare_s, size, wall, train_rows * epochs / summary["fit_seconds"], rss)
@@ -95,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{out / 'mlflow.db'}"}
+    env = dict(os.environ)
     runs = [measure(int(n), out, args.epochs, env) for n in args.sizes.split(",")]
     report = table(runs)
     (out / "train-scale.md").write_text(report, encoding="utf-8")
