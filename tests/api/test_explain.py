@@ -26,10 +26,9 @@ from tests.api.fakes import (
     jpeg,
     noisy_png,
 )
-from tests.api.test_predict import MALFORMED
+from tests.api.test_predict import DESCRIPTION, MALFORMED
 
 pytestmark = pytest.mark.api
-DESCRIPTION = "wool coat, like new"
 LISTING = {"brand": "Nordvik", "year": 2015, "description": DESCRIPTION}  # sold as S001
 FEATURES = ["brand", "year", "description", "photo"]
 JPEG_URI = "data:image/jpeg;base64,"
