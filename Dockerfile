@@ -5,14 +5,15 @@
 # The install steps live in deploy/install.sh, which tests/deploy/test_recipe.py also runs.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# Dependencies only, from pyproject.toml alone: code edits do not invalidate this layer.
+# Dependencies only, from pyproject.toml at the versions constraints.txt pins: code edits do not
+# invalidate this layer.
 FROM ${PYTHON_IMAGE} AS deps
 ARG VARIANT=cpu
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY deploy/install.sh deploy/
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN sh deploy/install.sh deps /opt/venv "${VARIANT}"
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -8,16 +8,32 @@ DEMO_ROWS ?= 3000
 DEMO_SEED ?= 1
 DEMO_PHOTO_SIZE ?= 64
 
-.PHONY: setup lint format test demo results clean
+# The versions every install takes: this venv, the images (deploy/install.sh) and CI.
+CONSTRAINTS := constraints.txt
+
+.PHONY: setup lint format test demo results clean lock
 
 setup: $(STAMP)
 
-# Re-install only when the project's dependencies change; a second `make setup` does nothing.
-$(STAMP): pyproject.toml
+# Re-install only when the project's dependencies or their pins change; a second `make setup`
+# does nothing. The load extra is locust, for `make loadtest` and tests/loadtests.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev,load,spark]'
 	touch $(STAMP)
+
+# Re-resolve constraints.txt from pyproject.toml, every extra included (so the gpu image and the
+# load tests are pinned too), for the images' platform: Linux x86_64, Python 3.11. Pins that still
+# fit pyproject.toml are kept; `make lock LOCK_ARGS=--upgrade` takes the newest of everything.
+# Not behind `setup`, so a pyproject.toml edit the old pins cannot satisfy can still be locked.
+LOCK_ARGS ?=
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock' --quiet \
+		--output-file $(CONSTRAINTS) $(LOCK_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

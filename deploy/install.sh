@@ -3,8 +3,8 @@
 # tests/deploy/test_recipe.py in a fresh virtual environment (no container engine on CI).
 #
 #   install.sh deps VENV [cpu|gpu]  create VENV and install the dependencies from ./pyproject.toml
-#                                   (plus the gpu extra for gpu), not the project itself, so the
-#                                   layer survives code edits
+#                                   (plus the gpu extra for gpu) at the versions ./constraints.txt
+#                                   pins, not the project itself, so the layer survives code edits
 #   install.sh app VENV             install the project in the current folder into VENV, without
 #                                   dependencies
 #
@@ -31,6 +31,11 @@ deps)
         exit 2
         ;;
     esac
+    # The pinned versions make a rebuild install what the last one did (`make lock` refreshes them).
+    if [ ! -f constraints.txt ]; then
+        echo "install.sh: constraints.txt is missing from $(pwd) (\`make lock\` writes it)" >&2
+        exit 2
+    fi
     "${PYTHON:-python3}" -m venv "$venv"
     # The requirements come straight from pyproject.toml, so the list cannot drift from it.
     "$venv/bin/python" - "$extras" >"$venv/requirements.txt" <<'PY'
@@ -44,7 +49,8 @@ for extra in filter(None, sys.argv[1].split(",")):
     wanted += project["optional-dependencies"][extra]
 print("\n".join(wanted))
 PY
-    "$venv/bin/python" -m pip install --requirement "$venv/requirements.txt"
+    "$venv/bin/python" -m pip install --requirement "$venv/requirements.txt" \
+        --constraint constraints.txt
     ;;
 app)
     # Editable, so training finds configs/ beside the source (training/config.py looks there).
