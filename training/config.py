@@ -44,8 +44,19 @@ class TrainConfig(BaseModel):
     )
     cv_folds: int = Field(default=5, ge=2, le=20, description="Folds of the cross-validation.")
     epochs: int = Field(default=30, ge=1, le=1000, description="Most epochs to train.")
-    batch_size: int = Field(default=64, ge=1, le=4096, description="Examples per step.")
-    learning_rate: float = Field(default=2e-3, gt=0, le=1, description="Starting learning rate.")
+    batch_size: int = Field(
+        default=64,
+        ge=1,
+        le=4096,
+        description="Examples per step on each replica: N replicas step on N times as many.",
+    )
+    learning_rate: float = Field(
+        default=2e-3,
+        gt=0,
+        le=1,
+        description="Starting learning rate, used as given whatever the number of replicas "
+        "(not scaled with the global batch; README: Several replicas).",
+    )
     weight_decay: float = Field(
         default=1e-4,
         ge=0,
