@@ -41,17 +41,17 @@ def _requirements(extras: tuple[str, ...] = ()) -> list[Requirement]:
     return [Requirement(line) for line in wanted]
 
 
-def _pins() -> dict[NormalizedName, Version]:
+def pins() -> dict[NormalizedName, Version]:
     """constraints.txt as name -> pinned version."""
-    pins: dict[NormalizedName, Version] = {}
+    found: dict[NormalizedName, Version] = {}
     for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         name, sep, version = line.partition("==")
         assert sep and re.fullmatch(r"[A-Za-z0-9._-]+", name), f"not a plain pin: {line!r}"
-        pins[canonicalize_name(name)] = Version(version)
-    return pins
+        found[canonicalize_name(name)] = Version(version)
+    return found
 
 
 def _closure(requirements: list[Requirement]) -> set[NormalizedName]:
@@ -101,15 +101,15 @@ def test_load_extra_brings_locust_to_make_setup() -> None:
 def test_constraints_pin_every_requirement_within_its_range() -> None:
     """Each requirement of every extra has a pin, and the pin is one pyproject.toml allows: an
     edit to pyproject.toml without `make lock` fails here rather than in an image build."""
-    pins = _pins()
+    pinned = pins()
     extras = tuple(_project()["optional-dependencies"])
     wrong = []
     for requirement in _requirements(extras):
-        pin = pins.get(canonicalize_name(requirement.name))
+        pin = pinned.get(canonicalize_name(requirement.name))
         if pin is None or not requirement.specifier.contains(pin, prereleases=True):
             wrong.append(f"{requirement} pinned at {pin}")
     assert wrong == [], "run `make lock`"
-    assert "appraiser" not in pins, "the project itself is installed from source, not pinned"
+    assert "appraiser" not in pinned, "the project itself is installed from source, not pinned"
 
 
 def test_every_install_uses_the_constraints() -> None:

@@ -11,6 +11,7 @@ header instead).
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from tests.deploy.stack import (
     SERVICE_PORT,
@@ -30,6 +33,7 @@ from tests.deploy.stack import (
     served,
     wait_healthy,
 )
+from tests.deploy.test_packaging import LOAD_ONLY, pins
 
 pytestmark = pytest.mark.deploy
 
@@ -38,6 +42,24 @@ def test_install_steps_are_timed(image: Image) -> None:
     """Both install steps ran (their durations are in the test's report)."""
     print(f"install times (s): {image.install_seconds}")  # shown with -rP
     assert (image.folder / "venv" / "bin" / "appraise").exists()
+
+
+def test_image_holds_the_pinned_versions_and_no_load_tools(image: Image) -> None:
+    """A rebuild installs what constraints.txt pins, every package of it, and locust stays out."""
+    python = image.folder / "venv" / "bin" / "python"
+    listed = subprocess.run(
+        [str(python), "-m", "pip", "list", "--format=json", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    installed = {
+        canonicalize_name(d["name"]): Version(d["version"]) for d in json.loads(listed.stdout)
+    }
+    pinned = pins()
+    assert set(installed) & LOAD_ONLY == set()
+    assert {n: (str(v), str(pinned.get(n))) for n, v in installed.items() if n != "pip" and
+            pinned.get(n) != v} == {}  # fmt: skip
 
 
 def test_mlflow_server_accepts_its_service_name_only(stack: Stack) -> None:
