@@ -45,10 +45,11 @@ def test_install_steps_are_timed(image: Image) -> None:
 
 
 def test_image_holds_the_pinned_versions_and_no_load_tools(image: Image) -> None:
-    """A rebuild installs what constraints.txt pins, every package of it, and locust stays out."""
+    """Every package in the image is at its constraints.txt pin (none is unpinned), so a rebuild
+    installs the same versions; and locust and what it brings stay out."""
     python = image.folder / "venv" / "bin" / "python"
     listed = subprocess.run(
-        [str(python), "-m", "pip", "list", "--format=json", "--exclude-editable"],
+        [str(python), "-I", "-m", "pip", "list", "--format=json"],  # -I: not this PYTHONPATH
         capture_output=True,
         text=True,
         check=True,
@@ -56,10 +57,13 @@ def test_image_holds_the_pinned_versions_and_no_load_tools(image: Image) -> None
     installed = {
         canonicalize_name(d["name"]): Version(d["version"]) for d in json.loads(listed.stdout)
     }
+    assert "tensorflow" in installed and set(installed) & LOAD_ONLY == set()
     pinned = pins()
-    assert set(installed) & LOAD_ONLY == set()
-    assert {n: (str(v), str(pinned.get(n))) for n, v in installed.items() if n != "pip" and
-            pinned.get(n) != v} == {}  # fmt: skip
+    drift = {n: f"{v}, pinned {pinned.get(n)}" for n, v in installed.items() if pinned.get(n) != v}
+    # The venv's own installer and the project (installed from source by the app step).
+    for name in ("pip", "appraiser"):
+        drift.pop(canonicalize_name(name), None)
+    assert drift == {}
 
 
 def test_mlflow_server_accepts_its_service_name_only(stack: Stack) -> None:
