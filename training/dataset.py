@@ -25,6 +25,7 @@ from models.validation import FieldError, parse_price, parse_value
 LISTING_FILES = ("listings.csv", "listings.parquet")
 ROW_COLUMN = "row"  # 1-based position of a listing in its file, kept for reports
 _CHECK_SIZE = 16  # decode photos this small when only checking that they decode
+_CHECK_CHUNK = 4096  # rows whose photos are checked at once
 
 
 class DatasetError(ValueError):
@@ -164,17 +165,21 @@ def _numbered(column: pd.Series) -> Iterator[tuple[int, Any]]:
 
 
 def _check_photos(schema: Schema, raw: pd.DataFrame, folder: Path) -> list[RowProblem]:
-    """Read and decode every referenced photo in parallel threads (Pillow releases the GIL)."""
-    jobs = [
-        (row, feature, str(value))
-        for feature in schema.of_type(FeatureType.IMAGE)
-        for row, value in _numbered(raw[feature.name])
-        if str(value).strip()
-    ]
+    """Read and decode every referenced photo in parallel threads (Pillow releases the GIL), a
+    chunk of rows at a time so that the pending work does not grow with the dataset."""
     workers = min(8, (os.cpu_count() or 1) * 2)
+    problems: list[RowProblem] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        found = pool.map(lambda job: _photo_problem(folder, *job), jobs)
-        return [p for p in found if p is not None]
+        for feature in schema.of_type(FeatureType.IMAGE):
+            paths = raw[feature.name]
+            for start in range(0, len(paths), _CHECK_CHUNK):
+                chunk = paths.iloc[start : start + _CHECK_CHUNK].tolist()
+                jobs = [
+                    (start + i + 1, feature, str(v)) for i, v in enumerate(chunk) if str(v).strip()
+                ]
+                found = pool.map(lambda job: _photo_problem(folder, *job), jobs)
+                problems.extend(p for p in found if p is not None)
+    return problems
 
 
 def _photo_problem(folder: Path, row: int, feature: Feature, relative: str) -> RowProblem | None:
