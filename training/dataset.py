@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from models.features import PhotoError, decode_photo, read_photo_file
 from models.schema import Feature, FeatureType, Schema, SchemaError
@@ -124,6 +125,10 @@ def read_dataset(folder: Path, *, check_photos: bool = True) -> Dataset:
         problems.extend(_check_photos(schema, raw, folder))
     report.problems = sorted(problems, key=lambda p: (p.row, p.column))
     frame = _typed_frame(schema, raw, columns, {p.row for p in report.problems})
+    del raw, columns
+    # The file's text columns were read into Arrow's memory pool, which keeps freed memory for
+    # reuse: about 0.3 KB a row that training would otherwise carry to its end.
+    pa.default_memory_pool().release_unused()
     if frame.empty:
         raise DatasetError(f"{folder}: no usable rows ({report.summary()})")
     return Dataset(folder=folder, schema=schema, frame=frame, report=report)
