@@ -8,6 +8,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from models.architecture import VOCABULARY_SAMPLE
 from models.schema import FeatureType, Schema
 from models.wide import RidgeFit, fit_ridge
 
@@ -36,7 +37,7 @@ class LinearBaseline:
     """
 
     TEXT_FEATURES = 2000  # words and word pairs per text, as the wide path's default
-    VOCABULARY_SAMPLE = 50_000  # training rows (seeded) the TF-IDF vocabularies are learned on
+    VOCABULARY_SAMPLE = VOCABULARY_SAMPLE  # training rows (seeded) the vocabularies are learned on
 
     def __init__(self, schema: Schema, max_categories: int | None = None) -> None:
         self.schema = schema

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from models import architecture
 from models.architecture import OUTPUT, build_model, photo_layers
 from models.branches import photo_branch, tabular_branch, tabular_encoder, text_branch
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
@@ -217,6 +218,18 @@ def test_the_linear_baselines_text_vocabulary_comes_from_a_stated_sample(
     LinearBaseline(clothing_schema()).fit(train)
     assert len(seen) == 1 and len(seen[0]) == 4
     assert set(seen[0]) <= set(train["description"])
+
+
+def test_vocabularies_are_learned_on_every_text_up_to_the_sample_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = pd.Series([f"text {i}" for i in range(30)])
+    monkeypatch.setattr(architecture, "VOCABULARY_SAMPLE", 30)
+    pd.testing.assert_series_equal(architecture.vocabulary_sample(texts, seed=1), texts)
+    monkeypatch.setattr(architecture, "VOCABULARY_SAMPLE", 8)
+    sample = architecture.vocabulary_sample(texts, seed=1)
+    assert len(sample) == 8 and set(sample) <= set(texts)
+    pd.testing.assert_series_equal(sample, architecture.vocabulary_sample(texts, seed=1))
 
 
 def test_positive_numbers_enter_as_values_and_as_logs() -> None:
