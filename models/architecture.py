@@ -36,6 +36,7 @@ PHOTO_PREFIXES = ("photo_", "photos")  # names of the photo branches (and `<bran
 TABULAR_TYPES = (FeatureType.CATEGORY, FeatureType.INTEGER, FeatureType.NUMBER)
 _INITIAL_GAP = 0.3  # starting distance between neighbouring quantiles, in log price
 _RIDGE_BATCH = 4096  # training rows encoded at a time while fitting the wide path
+VOCABULARY_SAMPLE = 50_000  # training texts the vocabularies are learned on, at most
 
 
 def build_model(
@@ -83,12 +84,22 @@ def _add_texts(
     graph: _Graph, schema: Schema, config: ModelConfig, train: pd.DataFrame, seed: int
 ) -> None:
     for i, feature in enumerate(schema.of_type(FeatureType.TEXT)):
-        texts = train[feature.name].tolist()
+        texts = vocabulary_sample(train[feature.name], seed).tolist()
         branch = text_branch(feature, config.text, texts, config.modality_dropout, seed + i)
         raw = graph.inputs[feature.name] = branch.inputs[0]
         graph.deep.append(branch(raw))
         if config.wide.enabled and config.wide.text_tokens:
             graph.wide.append(text_bag_of_words(feature.name, config.wide.text_tokens, texts, raw))
+
+
+def vocabulary_sample(texts: pd.Series, seed: int) -> pd.Series:
+    """The texts the vocabularies are learned on: every training text up to
+    `VOCABULARY_SAMPLE`, a seeded sample of that many beyond, so that learning them costs the
+    same memory at any dataset size (a vocabulary of a few thousand tokens is settled well
+    before)."""
+    if len(texts) <= VOCABULARY_SAMPLE:
+        return texts
+    return texts.sample(VOCABULARY_SAMPLE, random_state=seed)
 
 
 def _add_photos(graph: _Graph, schema: Schema, config: ModelConfig, seed: int) -> None:

@@ -10,7 +10,7 @@ models.vector_index) and a table of the listings are logged with the model (`sav
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,47 @@ class Comparables:
     @classmethod
     def load(cls, folder: Path) -> Comparables:
         return cls(vector_index.load(folder / INDEX_FILE), pd.read_parquet(folder / LISTINGS_FILE))
+
+
+def write_comparables(
+    folder: Path, rows: int, chunks: Iterable[tuple[np.ndarray, pd.DataFrame]]
+) -> None:
+    """Index and write `rows` listings given a chunk at a time (their vectors and their
+    `listings_table` rows), so that memory holds one chunk rather than every listing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    index: Any = None
+    writer: pq.ParquetWriter | None = None
+    try:
+        for vectors, table in chunks:
+            if index is None:
+                index = vector_index.empty(int(vectors.shape[1]), rows)
+            vector_index.add(index, vectors)
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(folder / LISTINGS_FILE, _settled(arrow.schema))
+            writer.write_table(arrow.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if index is None or index.ntotal != rows:
+        found = 0 if index is None else index.ntotal
+        raise ValueError(f"comparables: {found} listings written where {rows} were announced")
+    vector_index.save(index, folder / INDEX_FILE)
+
+
+def _settled(schema: Any) -> Any:
+    """`schema` with the columns a first chunk left untyped (all empty) typed as later chunks
+    will be: thumbnails as bytes, anything else as text."""
+    import pyarrow as pa
+
+    for i, column in enumerate(schema):
+        if pa.types.is_null(column.type):
+            kind = pa.binary() if column.name == THUMBNAIL else pa.string()
+            schema = schema.set(i, column.with_type(kind))
+    return schema
 
 
 def listings_table(

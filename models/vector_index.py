@@ -21,16 +21,27 @@ HNSW_EF_SEARCH = 128  # serialized with the index; 64 gives recall@5 0.989 at 1M
 
 def build(vectors: np.ndarray, exact_up_to: int = EXACT_UP_TO) -> Any:
     """A faiss index over the rows of `vectors` (float32), row numbers as ids."""
+    index = empty(int(vectors.shape[1]), len(vectors), exact_up_to)
+    add(index, vectors)
+    return index
+
+
+def empty(dimensions: int, rows: int, exact_up_to: int = EXACT_UP_TO) -> Any:
+    """An empty index of the kind `rows` listings call for, filled by `add` (a chunk at a time
+    when the vectors are computed a chunk at a time)."""
     import faiss
 
-    dimensions = int(vectors.shape[1])
-    index: Any = faiss.IndexFlatL2(dimensions)
-    if len(vectors) > exact_up_to:
-        index = faiss.IndexHNSWFlat(dimensions, HNSW_NEIGHBOURS)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    if rows <= exact_up_to:
+        return faiss.IndexFlatL2(dimensions)
+    index = faiss.IndexHNSWFlat(dimensions, HNSW_NEIGHBOURS)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    index.hnsw.efSearch = HNSW_EF_SEARCH
     return index
+
+
+def add(index: Any, vectors: np.ndarray) -> None:
+    """Append `vectors`; their row numbers follow the index's last."""
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
 
 def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

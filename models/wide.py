@@ -58,13 +58,29 @@ class _Moments:
         self.yy = 0.0
 
     def add(self, x: np.ndarray, y: np.ndarray) -> None:
-        x, y = x.astype("float64"), y.astype("float64")
+        # in place: X'X is the largest array of a fit (columns squared), so never two of it
+        x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
+        if self.n == 0:
+            self.sx, self.xx, self.xy = np.zeros(x.shape[1]), x.T @ x, x.T @ y
+            self.sx += x.sum(axis=0)
+        else:
+            self.sx += x.sum(axis=0)
+            self.xx += x.T @ x
+            self.xy += x.T @ y
         self.n += len(y)
-        self.sx = self.sx + x.sum(axis=0)
         self.sy += float(y.sum())
-        self.xx = self.xx + x.T @ x
-        self.xy = self.xy + x.T @ y
         self.yy += float(y @ y)
+
+    def centred_xx(self) -> np.ndarray:
+        """X'X of the centred data, computed in place of X'X a block of rows at a time."""
+        mean = np.asarray(self.sx) / self.n
+        xx = np.asarray(self.xx)
+        for i in range(0, len(mean), _CENTRE_BLOCK):
+            xx[i : i + _CENTRE_BLOCK] -= self.n * np.outer(mean[i : i + _CENTRE_BLOCK], mean)
+        return xx
+
+
+_CENTRE_BLOCK = 256
 
 
 def fit_ridge(batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> RidgeFit:
@@ -77,7 +93,7 @@ def fit_ridge(batches: Iterable[tuple[np.ndarray, np.ndarray]]) -> RidgeFit:
     for x, y in batches:
         m.add(x, y)
     mean_x, mean_y = np.asarray(m.sx) / m.n, m.sy / m.n
-    sxx = np.asarray(m.xx) - m.n * np.outer(mean_x, mean_x)
+    sxx = m.centred_xx()
     sxy = np.asarray(m.xy) - m.n * mean_x * mean_y
     syy = m.yy - m.n * mean_y**2
     eigenvalues, vectors = np.linalg.eigh(sxx)

@@ -8,6 +8,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from models.architecture import VOCABULARY_SAMPLE
 from models.schema import FeatureType, Schema
 from models.wide import RidgeFit, fit_ridge
 
@@ -36,6 +37,7 @@ class LinearBaseline:
     """
 
     TEXT_FEATURES = 2000  # words and word pairs per text, as the wide path's default
+    VOCABULARY_SAMPLE = VOCABULARY_SAMPLE  # training rows (seeded) the vocabularies are learned on
 
     def __init__(self, schema: Schema, max_categories: int | None = None) -> None:
         self.schema = schema
@@ -59,23 +61,35 @@ class LinearBaseline:
         self.ridge: RidgeFit | None = None
 
     def fit(self, train: pd.DataFrame) -> LinearBaseline:
+        """Fit on `train`, a chunk of rows at a time: memory holds the encoders and X'X, not a
+        matrix of every row (the vocabularies come from a sample of `VOCABULARY_SAMPLE` rows)."""
+        texts = (
+            train
+            if len(train) <= self.VOCABULARY_SAMPLE
+            else train.sample(self.VOCABULARY_SAMPLE, random_state=0)
+        )
         for name, vectorizer in self.texts.items():
-            vectorizer.fit(train[name].astype(str))
+            vectorizer.fit(texts[name].astype(str))
         if self.categorical:
             self.onehot.fit(train[self.categorical].astype(str))
         if self.numbers or self.logs:
             self.scaler.fit(self._numeric(train))
-        matrix = self._matrix(train)
         y = np.log(train[self.schema.target].to_numpy(dtype="float64"))
-        rows = range(0, matrix.shape[0], _CHUNK)
-        self.ridge = fit_ridge((matrix[i : i + _CHUNK].toarray(), y[i : i + _CHUNK]) for i in rows)
+        rows = range(0, len(train), _CHUNK)
+        chunks = (
+            (self._matrix(train.iloc[i : i + _CHUNK]).toarray(), y[i : i + _CHUNK]) for i in rows
+        )
+        self.ridge = fit_ridge(chunks)
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Predicted prices."""
         if self.ridge is None:
             raise RuntimeError("LinearBaseline.predict needs fit() first")
-        return np.asarray(np.exp(self._matrix(frame) @ self.ridge.coef + self.ridge.intercept))
+        ridge = self.ridge
+        chunks = (frame.iloc[i : i + _CHUNK] for i in range(0, len(frame), _CHUNK))
+        logs = [self._matrix(chunk) @ ridge.coef + ridge.intercept for chunk in chunks]
+        return np.exp(np.concatenate(logs)) if logs else np.empty(0)
 
     def _numeric(self, frame: pd.DataFrame) -> np.ndarray:
         values = frame[self.numbers].to_numpy(dtype="float64")

@@ -104,8 +104,8 @@ def full_batches(rows: int, global_batch: int) -> int:
     if rows < global_batch:
         raise ValueError(
             f"batch_size: a global batch of {global_batch} (batch_size times the replicas in "
-            f"sync) is more than the {rows} training rows; multi_worker trains on full global "
-            "batches only, so lower batch_size"
+            f"sync) is more than the {rows} training rows; several replicas train on full "
+            "global batches only, so lower batch_size"
         )
     return rows // global_batch
 

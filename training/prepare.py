@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,26 +161,31 @@ def tf_dataset(
 ) -> tf.data.Dataset:
     """Batches of (inputs, log price), shuffled each epoch when a seed is given, prefetched.
 
-    The table's columns are sliced from memory; each batch's photos are read from the store by
-    position, after the shuffle, so a shuffle over every row costs a row number per photo."""
-    table = model_inputs(schema, split.frame, None)
-    positions = np.arange(len(split))
-    data = tf.data.Dataset.from_tensor_slices(((table, positions), split.log_price(schema)))
+    Only row positions are shuffled (a shuffle holds every element it shuffles, and a position
+    is the smallest one); each batch then gathers its table columns from tensors held once and
+    reads its photos from the store."""
+    table = {k: tf.convert_to_tensor(v) for k, v in model_inputs(schema, split.frame, None).items()}
+    labels = tf.convert_to_tensor(split.log_price(schema))
+    data = tf.data.Dataset.from_tensor_slices(np.arange(len(split)))
     if shuffle_seed is not None:
         data = data.shuffle(len(split), seed=shuffle_seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size)
     images = schema.of_type(FeatureType.IMAGE)
-    read = functools.partial(_with_photos, split.photos, images)
+    read = functools.partial(_batch, table, labels, split.photos, images)
     data = data.map(read, num_parallel_calls=PHOTO_READERS if images else None)
     return without_autotune(data.prefetch(PREFETCH))
 
 
-def _with_photos(
-    photos: Photos, images: list[Feature], x: Any, y: tf.Tensor
+def _batch(
+    table: dict[str, tf.Tensor],
+    labels: tf.Tensor,
+    photos: Photos,
+    images: list[Feature],
+    positions: tf.Tensor,
 ) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
-    """A batch's inputs: its table columns and its photos, read from the store."""
-    table, positions = x
-    inputs = dict(table)
+    """The batch of rows at `positions`: their table columns, their photos read from the store,
+    and their log prices."""
+    inputs = {name: tf.gather(column, positions) for name, column in table.items()}
     if images:
         read = tf.numpy_function(
             lambda rows: [photos.read(f.name, rows) for f in images],
@@ -193,7 +197,7 @@ def _with_photos(
         for feature, pixels in zip(images, read, strict=True):
             pixels.set_shape((None, side, side, 3))
             inputs[feature.name] = pixels
-    return inputs, y
+    return inputs, tf.gather(labels, positions)
 
 
 def without_autotune(data: tf.data.Dataset) -> tf.data.Dataset:

@@ -86,8 +86,7 @@ def _fit(
     if is_multi_worker(model):
         run = _across_workers(model, train, val, schema, config, data, batch_size)
     else:
-        steps = math.ceil(len(train) / batch_size)
-        run = _Run(model, data, tf_dataset(val, schema, 256), steps)
+        run = _on_this_host(model, train, val, schema, data, batch_size)
     compile_model(run.model, config, run.steps_per_epoch)
     build_before_distributed_fit(run.model, run.data)
     scorer = _Scorer(run.val, val.log_price(schema), config.model.quantiles, run.predict)
@@ -123,6 +122,21 @@ class _Run:
     steps_per_epoch: int
     callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
     predict: Callable[[keras.Model, tf.data.Dataset], np.ndarray] = _keras_predict
+
+
+def _on_this_host(
+    model: keras.Model, train: Split, val: Split, schema: Schema, data: tf.data.Dataset, batch: int
+) -> _Run:
+    """A fit in this process. Over several replicas (mirrored), training steps on full global
+    batches only and validation batches leave no replica empty: a replica with no rows fails in
+    batch normalisation. The rows a step leaves out change each epoch, with the shuffle."""
+    replicas = int(model.distribute_strategy.num_replicas_in_sync)
+    if replicas == 1:
+        return _Run(model, data, tf_dataset(val, schema, 256), math.ceil(len(train) / batch))
+    steps = full_batches(len(train), batch)
+    log.info("mirrored fit: %s", steps_note(len(train), batch))
+    val_data = tf_dataset(val, schema, validation_batch(len(val), replicas))
+    return _Run(model, data.take(steps), val_data, steps)
 
 
 def _across_workers(

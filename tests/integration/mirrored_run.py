@@ -1,7 +1,8 @@
 """Train the tiny model with one strategy on a CPU split into two logical devices; print JSON.
 
-Run as `python -m tests.integration.mirrored_run DATASET STORE STRATEGY BATCH_SIZE`. It is a
-separate process because TensorFlow's devices can be split only before TensorFlow first uses them.
+Run as `python -m tests.integration.mirrored_run DATASET STORE STRATEGY BATCH_SIZE [EPOCHS]`.
+It is a separate process because TensorFlow's devices can be split only before TensorFlow
+first uses them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 
-def main(dataset: Path, store: Path, strategy: str, batch_size: int) -> None:
+def main(dataset: Path, store: Path, strategy: str, batch_size: int, epochs: int = 12) -> None:
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -30,9 +31,9 @@ def main(dataset: Path, store: Path, strategy: str, batch_size: int) -> None:
         strategy=strategy,
         batch_size=batch_size,
         compare=False,
-        epochs=12,
+        epochs=epochs,
         learning_rate=0.01,
-        patience=12,
+        patience=epochs,
     )
     result = train(dataset, config, verbose=0)
     losses = mlflow.MlflowClient().get_metric_history(result.run_id, "epoch_loss")
@@ -45,4 +46,4 @@ def main(dataset: Path, store: Path, strategy: str, batch_size: int) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], *map(int, sys.argv[4:6]))

@@ -8,12 +8,15 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
+from models import architecture
 from models.architecture import OUTPUT, build_model, photo_layers
 from models.branches import photo_branch, tabular_branch, tabular_encoder, text_branch
 from models.config import ModelConfig, PhotoConfig, TabularConfig, TextConfig
 from models.layers import FusedBatchNormalization, OrderedQuantiles
 from models.schema import Feature, FeatureType, Schema, clothing_schema
+from training import baselines
 from training.baselines import LinearBaseline
 
 pytestmark = pytest.mark.model
@@ -182,6 +185,51 @@ def test_a_long_tail_of_categories_is_capped_at_the_most_frequent() -> None:
     baseline = LinearBaseline(schema, max_categories=2).fit(frame)
     assert sum(len(c) for c in baseline.onehot.categories_) == 4  # every value seen
     assert baseline.onehot.transform(frame[["brand"]]).shape[1] == 3  # two, and the rest
+
+
+def test_the_linear_baseline_fitted_a_chunk_at_a_time_is_the_same_fit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows are encoded and summed into X'X a chunk at a time so that memory does not grow with
+    the rows; chunks of 5 rows (the last one short) must give the one-chunk fit."""
+    schema = clothing_schema()
+    train, test = _rows(48), _rows(17)
+    whole = LinearBaseline(schema).fit(train).predict(test)
+    monkeypatch.setattr(baselines, "_CHUNK", 5)
+    chunked = LinearBaseline(schema).fit(train).predict(test)
+    assert len(chunked) == len(test)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-9)
+
+
+def test_the_linear_baselines_text_vocabulary_comes_from_a_stated_sample(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[list[str]] = []
+    fit = TfidfVectorizer.fit
+
+    def spy(self: TfidfVectorizer, documents: pd.Series, y: object = None) -> TfidfVectorizer:
+        seen.append(list(documents))
+        return fit(self, documents)
+
+    monkeypatch.setattr(TfidfVectorizer, "fit", spy)
+    monkeypatch.setattr(LinearBaseline, "VOCABULARY_SAMPLE", 4)
+    train = _rows(40)
+    train["description"] = [f"text {i}" for i in range(40)]
+    LinearBaseline(clothing_schema()).fit(train)
+    assert len(seen) == 1 and len(seen[0]) == 4
+    assert set(seen[0]) <= set(train["description"])
+
+
+def test_vocabularies_are_learned_on_every_text_up_to_the_sample_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = pd.Series([f"text {i}" for i in range(30)])
+    monkeypatch.setattr(architecture, "VOCABULARY_SAMPLE", 30)
+    pd.testing.assert_series_equal(architecture.vocabulary_sample(texts, seed=1), texts)
+    monkeypatch.setattr(architecture, "VOCABULARY_SAMPLE", 8)
+    sample = architecture.vocabulary_sample(texts, seed=1)
+    assert len(sample) == 8 and set(sample) <= set(texts)
+    pd.testing.assert_series_equal(sample, architecture.vocabulary_sample(texts, seed=1))
 
 
 def test_positive_numbers_enter_as_values_and_as_logs() -> None:

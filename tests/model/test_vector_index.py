@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models import vector_index
-from models.comparables import Comparables
+from models.comparables import Comparables, write_comparables
 
 
 def _vectors(rows: int, seed: int = 0) -> np.ndarray:
@@ -45,3 +45,30 @@ def test_asking_for_more_than_indexed_gives_each_once(tmp_path: Path) -> None:
 def test_a_table_that_does_not_match_the_vectors_is_refused() -> None:
     with pytest.raises(ValueError, match="3 vectors for 2 listings"):
         Comparables.of(_vectors(3), pd.DataFrame({"id": ["a", "b"], "price": [1.0, 2.0]}))
+
+
+def _listings(rows: range) -> pd.DataFrame:
+    """A listings table whose first rows have no thumbnail (an untyped column in a first chunk)."""
+    return pd.DataFrame(
+        {
+            "id": [f"x{i}" for i in rows],
+            "price": [float(i) for i in rows],
+            "thumbnail": [None if i < 3 else bytes([i]) for i in rows],
+        }
+    )
+
+
+def test_written_a_chunk_at_a_time_is_what_was_indexed_at_once(tmp_path: Path) -> None:
+    vectors = _vectors(10)
+    chunks = [(vectors[i : i + 3], _listings(range(i, min(i + 3, 10)))) for i in range(0, 10, 3)]
+    write_comparables(tmp_path / "chunked", 10, chunks)
+    Comparables.of(vectors, _listings(range(10))).save(tmp_path / "whole")
+    chunked, whole = Comparables.load(tmp_path / "chunked"), Comparables.load(tmp_path / "whole")
+    pd.testing.assert_frame_equal(chunked.listings, whole.listings)
+    queries = _vectors(4, seed=3)
+    assert chunked.nearest(queries, 5) == whole.nearest(queries, 5)
+
+
+def test_chunks_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="3 listings written where 4 were announced"):
+        write_comparables(tmp_path, 4, [(_vectors(3), _listings(range(3)))])
