@@ -49,6 +49,9 @@ def test_first_run_is_registered_and_champion(
 ) -> None:
     first, _, store = trained
     assert first.registered_version == "1" and first.champion
+    assert first.summary()["devices"] == "/device:CPU:0"  # the JSON line `appraise train` prints
+    params = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}").get_run(first.run_id)
+    assert params.data.params["devices"] == "/device:CPU:0"
     assert (store / "mlflow.db").is_file() and (store / "mlartifacts").is_dir()
     names = {s.name for s in first.comparison.scores}
     assert {
