@@ -86,7 +86,10 @@ def _fit(
         with precision(config.mixed_precision), strategy.scope():
             batch_size = global_batch_size(config.batch_size, strategy)
             history = fit(model, splits.train, splits.val, schema, config, verbose, batch_size)
-        if across_workers:  # the rest of the run needs no other worker (training.multi_worker)
+        # The rest of the run needs no other worker (training.multi_worker), and predicts on one
+        # device: Keras splits each predicted batch over the replicas, and a last batch with
+        # fewer rows than replicas leaves one empty, which batch normalisation rejects.
+        if across_workers or strategy.num_replicas_in_sync > 1:
             model = local_copy(model)
         seconds += time.perf_counter() - start
     return model, history, ablations, seconds

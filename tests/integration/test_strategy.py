@@ -84,13 +84,15 @@ def _rows_leaving(remainder: int, global_batch: int, start: int) -> int:
 def test_mirrored_trains_whatever_the_last_batch_leaves(remainder: int, tmp_path: Path) -> None:
     """The issue's case: 231 rows leave a training split of 161, one row past 5 global batches of
     2 x 16, so a last batch of one row would leave replica 1 empty (a FusedBatchNormV3 error).
-    The run completes, and its test metrics score every test row (fewer predictions than rows
-    would not line up with the prices)."""
+    The run completes, its evaluation prices every test row, and its model prices a one-row
+    split (under the strategy, that batch too would leave a replica empty)."""
     rows = _rows_leaving(remainder, 32, start=231)
-    assert remainder or rows > 231
+    assert rows == 231 if remainder else rows > 231
     dataset = tmp_path / "data"
     write_synthetic_dataset(dataset, rows=rows, seed=2, photo_size=32)
     report = _train(dataset, tmp_path / "store", "mirrored", 16, epochs=2)
     assert report["replicas"] == 2
     assert len(report["losses"]) == 2
     assert report["rmsle"] == report["rmsle"]  # finite: a NaN is not equal to itself
+    assert report["priced"] == report["test_rows"] > 0
+    assert report["one_row"] == 1
