@@ -131,7 +131,7 @@ def garble(text: str, rng: np.random.Generator) -> str:
             hangul = [k for k, word in enumerate(words) if any(map(_is_hangul, word))]
             if hangul:
                 k = hangul[int(rng.integers(len(hangul)))]
-                words[k] = "".join(map(_keys, words[k]))
+                words[k] = typed_in_english_mode(words[k])
             text = " ".join(words)
     return text
 
@@ -148,6 +148,11 @@ def _drop_final(text: str, rng: np.random.Generator) -> str:
 
 def _is_hangul(char: str) -> bool:
     return HANGUL_FIRST <= ord(char) <= HANGUL_LAST
+
+
+def typed_in_english_mode(word: str) -> str:
+    """What typing `word` on a 2-set keyboard left in English mode gives: 코트 -> zhxm."""
+    return "".join(map(_keys, word))
 
 
 def _keys(char: str) -> str:
