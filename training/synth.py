@@ -501,8 +501,8 @@ empty and {SHARE_TYPO:.0%} of the rest carry a slip (see Descriptions).
 {fill(text.readme, 99)}
 
 The same seed gives the same prices, brands, years, photos and `latent.csv` in every language
-({", ".join(LANGUAGES)}): only `description` differs, and each description carries the same
-category, material and condition whatever its language.
+({", ".join(LANGUAGES)}): only `description` differs, and it carries the same category, material
+and condition whatever its language.
 
 ## Best achievable score
 
