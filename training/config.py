@@ -108,6 +108,12 @@ class TrainConfig(BaseModel):
     mixed_precision: bool = Field(
         default=False, description="Compute in float16 on GPUs (variables stay float32)."
     )
+    device: Literal["auto", "gpu"] = Field(
+        default="auto",
+        description="auto: the GPUs TensorFlow sees, else the CPU; gpu: stop at start when "
+        "TensorFlow sees no GPU (a GPU image that lost its GPU would otherwise train on the "
+        "CPU, many times slower).",
+    )
 
     @model_validator(mode="after")
     def _backup_for_multi_worker(self) -> TrainConfig:

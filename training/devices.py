@@ -25,20 +25,46 @@ from training.config import StrategyName
 log = logging.getLogger(__name__)
 
 
+class DeviceError(RuntimeError):
+    """The devices a run's config asks for are not there."""
+
+
+def require_devices(device: str) -> None:
+    """Stop when the config asks for a GPU and TensorFlow sees none (no driver, no CUDA
+    libraries, no GPU given to the container). Listing the physical devices leaves TensorFlow's
+    runtime unstarted, so a multi_worker strategy can still be made afterwards."""
+    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
+        raise DeviceError(
+            "device: gpu is asked for, but TensorFlow sees no GPU (check the NVIDIA driver, "
+            "the gpu extra's CUDA libraries and the container's GPU reservation); device: auto "
+            "trains on the CPU instead"
+        )
+
+
+def device_names(name: StrategyName) -> list[str]:
+    """The devices a fit on this host uses under the strategy `name` (logged with each run)."""
+    if name == "multi_worker":
+        return list(_multi_worker_strategy().extended.worker_devices)
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
+    if name == "default" or (name == "auto" and len(gpus) < 2):
+        return (gpus or cpus)[:1]
+    return gpus or cpus
+
+
 def choose_strategy(name: StrategyName) -> tf.distribute.Strategy:
     """The strategy that `name` asks for on the devices TensorFlow sees."""
     if name == "multi_worker":
         return _multi_worker_strategy()
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    if name == "default" or (name == "auto" and len(gpus) < 2):
+    devices = device_names(name)
+    if name == "default" or (name == "auto" and len(devices) < 2):
         strategy = tf.distribute.get_strategy()
     else:
-        devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
         strategy = tf.distribute.MirroredStrategy(devices=devices)
     log.info(
         "training with %s on %s (%d replica(s))",
         type(strategy).__name__,
-        ", ".join(gpus) or "CPU",
+        ", ".join(devices),
         strategy.num_replicas_in_sync,
     )
     return strategy

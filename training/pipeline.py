@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import io
 import json
 import tempfile
@@ -24,7 +25,7 @@ from training.cluster import ClusterTask
 from training.compare import Comparison, fold_table
 from training.config import TrainConfig
 from training.dataset import Dataset, DatasetError, read_dataset
-from training.devices import join_cluster
+from training.devices import device_names, join_cluster, require_devices
 from training.evaluation import Evaluation, evaluate
 from training.explanations import write_explanation
 from training.prepare import Decoded, decode_dataset
@@ -55,6 +56,7 @@ class TrainResult:
     protocol: str = "holdout"
     folds: list[Comparison] = field(default_factory=list)
     task: str = ""  # multi_worker: this process's task ("chief 0", "worker 1")
+    devices: str = ""  # the devices the fits ran on, as TensorFlow names them
 
     def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
@@ -66,6 +68,7 @@ class TrainResult:
             "metrics": self.metrics,
             "seconds": round(self.seconds, 3),
             "fit_seconds": round(self.fit_seconds, 3),
+            "devices": self.devices,
         }
         if self.task:
             summary["task"] = self.task
@@ -85,6 +88,8 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     """
     start = time.perf_counter()
     task = join_cluster(config.strategy)  # before TensorFlow runs anything else
+    require_devices(config.device)
+    devices = ", ".join(device_names(config.strategy))
     seed_everything(config.seed)
     dataset = read_dataset(folder)
     if dataset.report.usable < MIN_ROWS:
@@ -95,9 +100,10 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     with contextlib.closing(decoded.store):  # a temporary store goes with the run
         judged = evaluate(dataset, decoded, config, verbose)
         if task is not None and not task.is_chief:
-            return _left_to_chief(task, judged, time.perf_counter() - start)
+            left = _left_to_chief(task, judged, time.perf_counter() - start)
+            return dataclasses.replace(left, devices=devices)
         run_id, version, champion, reason = _log_and_register(
-            dataset, decoded, config, judged, task
+            dataset, decoded, config, judged, task, devices
         )
     return TrainResult(
         run_id,
@@ -112,6 +118,7 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
         judged.protocol,
         judged.folds,
         str(task or ""),
+        devices,
     )
 
 
@@ -121,12 +128,14 @@ def _log_and_register(
     config: TrainConfig,
     judged: Evaluation,
     task: ClusterTask | None,
+    devices: str,
 ) -> tuple[str, str, bool, str]:
     """Log the run and its model, register it, and move the champion alias if it earns it:
     the run id, the version, whether it became champion and why."""
     configure_tracking()
     with mlflow.start_run(experiment_id=experiment_id(config.experiment)) as run:
         _log_run(dataset, config, judged, task)
+        mlflow.log_param("devices", devices)
         with tempfile.TemporaryDirectory() as tmp:
             explanation = write_explanation(
                 Path(tmp), judged.model, dataset.schema, decoded, judged.train_frame

@@ -39,6 +39,10 @@ def train(
         str | None,
         typer.Option(help="auto, default, mirrored, or multi_worker (the workers in TF_CONFIG)."),
     ] = None,
+    device: Annotated[
+        str | None,
+        typer.Option(help="auto (GPUs when seen, else the CPU) or gpu (stop if none is seen)."),
+    ] = None,
     backup_dir: Annotated[
         str | None,
         typer.Option(
@@ -49,6 +53,7 @@ def train(
     """Train the joint model, compare it, log it to MLflow and register it."""
     from training.cluster import ClusterError, cluster_task
     from training.config import ConfigError, TrainConfig
+    from training.devices import DeviceError, require_devices
 
     try:
         cfg = TrainConfig.load(
@@ -58,11 +63,13 @@ def train(
             compare=compare,
             photo_store=photo_store,
             strategy=strategy,
+            device=device,
             backup_dir=backup_dir,
         )
         if cfg.strategy == "multi_worker":
             cluster_task(os.environ)
-    except (ConfigError, ClusterError) as exc:
+        require_devices(cfg.device)
+    except (ConfigError, ClusterError, DeviceError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     # Where a run stands (its devices, a worker's place in the cluster, a resumed backup).

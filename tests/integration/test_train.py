@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
@@ -14,7 +15,10 @@ from typer.testing import CliRunner
 
 from appraise import app
 from tests.tiny import tiny_config
+from training import pipeline
+from training.compare import JOINT
 from training.config import TrainConfig
+from training.evaluation import Evaluation, evaluate
 from training.pipeline import TrainResult, train
 from training.tracking import CHAMPION, promote_if_better
 
@@ -45,6 +49,9 @@ def test_first_run_is_registered_and_champion(
 ) -> None:
     first, _, store = trained
     assert first.registered_version == "1" and first.champion
+    assert first.summary()["devices"] == "/device:CPU:0"  # the JSON line `appraise train` prints
+    params = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}").get_run(first.run_id)
+    assert params.data.params["devices"] == "/device:CPU:0"
     assert (store / "mlflow.db").is_file() and (store / "mlartifacts").is_dir()
     names = {s.name for s in first.comparison.scores}
     assert {
@@ -191,3 +198,28 @@ def test_tiers_command_prices_the_same_listing_under_each_tier(
     assert [line.split()[0] for line in lines] == ["budget", "mid", "premium", "luxury"]
     assert "= 1.0x budget (the generator's own: 1.0x)" in lines[0]
     assert missing.exit_code == 1 and "error:" in missing.output
+
+
+def test_a_model_with_a_non_finite_metric_never_becomes_champion(
+    trained: tuple[TrainResult, TrainResult, Path], tiny_dataset_template: Path
+) -> None:
+    """A run whose test RMSLE is NaN (a diverged fit) is registered but leaves the alias where it
+    was, and its run says why; `>=` alone would let a NaN through, as no comparison holds."""
+    _, _, store = trained
+
+    def diverged(*args: Any, **kwargs: Any) -> Evaluation:
+        judged = evaluate(*args, **kwargs)
+        judged.comparison.get(JOINT).metrics["rmsle"] = float("nan")
+        return judged
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(store)
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
+        patch.setattr(pipeline, "evaluate", diverged)
+        result = train(tiny_dataset_template, _config(), verbose=0)
+        client = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}")
+        tags = client.get_run(result.run_id).data.tags
+        champion = str(client.get_model_version_by_alias(NAME, CHAMPION).version)
+    assert not result.champion and champion == "1"
+    assert tags["champion"] == "False"
+    assert "test RMSLE is nan" in tags["champion_reason"], tags["champion_reason"]
