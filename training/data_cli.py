@@ -17,6 +17,14 @@ class Engine(StrEnum):
     SPARK = "spark"
 
 
+class Language(StrEnum):
+    """The language of `appraise data synth`'s descriptions (training.synth_text.LANGUAGES)."""
+
+    EN = "en"
+    KO = "ko"
+    JA = "ja"
+
+
 data_app = typer.Typer(help="Check, generate and import datasets.", no_args_is_help=True)
 import_app = typer.Typer(help="Convert public datasets into our format.", no_args_is_help=True)
 data_app.add_typer(import_app, name="import")
@@ -103,12 +111,18 @@ def synth(
     photo_size: Annotated[
         int, typer.Option(min=16, max=1024, help="Photo width and height in pixels.")
     ] = 96,
+    language: Annotated[
+        Language,
+        typer.Option(help="Language of the descriptions; prices and photos are the same in all."),
+    ] = Language.EN,
 ) -> None:
     """Generate synthetic used-clothing listings with a known noise floor."""
     from training.synth import write_synthetic_dataset
 
     try:
-        summary = write_synthetic_dataset(folder, rows=rows, seed=seed, photo_size=photo_size)
+        summary = write_synthetic_dataset(
+            folder, rows=rows, seed=seed, photo_size=photo_size, language=language.value
+        )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from textwrap import fill
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,6 +27,7 @@ import pandas as pd
 
 from models.schema import clothing_schema
 from training.synth_photos import PhotoJob, write_photo_chunk
+from training.synth_text import LANGUAGES, descriptions, writer
 
 GENERATOR = "appraiser.synth/1"
 CURRENT_YEAR = 2026
@@ -158,18 +160,27 @@ class SynthSummary:
 
 
 def write_synthetic_dataset(
-    folder: Path, rows: int, seed: int, photo_size: int = 96, *, workers: int | None = None
+    folder: Path,
+    rows: int,
+    seed: int,
+    photo_size: int = 96,
+    *,
+    language: str = "en",
+    workers: int | None = None,
 ) -> SynthSummary:
     """Write a dataset folder: schema, listings, photos, latent factors, dataset.json, README.
 
-    `workers` caps the processes drawing photos (default: one per core); it never changes a byte.
+    `language` is that of the descriptions (see `synth_text.LANGUAGES`); every other byte is the
+    same in all languages. `workers` caps the processes drawing photos (default: one per core);
+    it never changes a byte.
     """
     start = time.perf_counter()
     if rows < 1 or photo_size < 8:
         raise ValueError(f"need rows >= 1 and photo_size >= 8, got {rows} and {photo_size}")
+    writer(language)  # refuse an unknown language before touching the folder
     _prepare_folder(folder)
     latents = sample_latents(rows, seed)
-    listings = _listings(latents, seed)
+    listings = _listings(latents, seed, language)
     clothing_schema().save(folder)
     (folder / "photos").mkdir()
     photos = _write_photos(folder, latents, seed, photo_size, workers)
@@ -180,6 +191,7 @@ def write_synthetic_dataset(
         "generator": GENERATOR,
         "rows": rows,
         "seed": seed,
+        "language": language,
         "photo_size": photo_size,
         "noise_sigma": NOISE_SIGMA,
         "noise_floor_rmsle": floor,
@@ -368,97 +380,6 @@ def _material_shown(frame: pd.DataFrame, text: np.ndarray, photo: np.ndarray) ->
     return np.where(text, frame["material"].map(MATERIALS).to_numpy(dtype=float), guess)
 
 
-# --- descriptions: category, material and condition in varied words; never colour or damage ---
-
-CATEGORY_WORDS = {
-    "coat": ("coat", "overcoat", "winter coat"), "jacket": ("jacket",), "dress": ("dress",),
-    "sneakers": ("sneakers", "trainers"), "jeans": ("jeans",), "sweater": ("sweater", "jumper"),
-    "skirt": ("skirt",), "shirt": ("shirt", "button-down shirt"),
-}  # fmt: skip
-MATERIAL_WORDS = {
-    "cashmere": ("cashmere", "pure cashmere", "100% cashmere"), "silk": ("silk", "pure silk"),
-    "leather": ("leather", "genuine leather", "full-grain leather"), "suede": ("suede",),
-    "wool": ("wool", "pure wool", "merino wool"), "linen": ("linen", "pure linen"),
-    "cotton": ("cotton", "organic cotton", "100% cotton"), "denim": ("denim", "raw denim"),
-    "canvas": ("canvas",), "polyester": ("polyester", "poly"),
-    "acrylic": ("acrylic", "acrylic knit"),
-}  # fmt: skip
-CONDITION_WORDS = {
-    "new with tags": ("new with tags", "brand new with tags", "tags still attached, never worn"),
-    "like new": ("like new", "as new, worn once", "like new, only worn twice"),
-    "excellent": ("excellent condition", "excellent condition, barely worn",
-                  "excellent used condition"),
-    "good": ("good condition", "good used condition", "gently used, good condition"),
-    "fair": ("fair condition", "fair condition, visible wear", "well loved, fair condition"),
-    "worn": ("heavily worn", "well worn, priced to sell", "worn condition"),
-}  # fmt: skip
-SIZES = {
-    "jeans": ("W28 L30", "W30 L32", "W32 L32", "W34 L34"),
-    "sneakers": ("EU 38", "EU 41", "UK 8", "US 10"),
-    "dress": ("UK 8", "UK 10", "EU 38", "S", "M"),
-    "skirt": ("UK 10", "UK 12", "EU 36", "M"),
-}
-LETTER_SIZES = ("XS", "S", "M", "L", "XL")
-ADJECTIVES = ("Lovely", "Classic", "Beautiful", "Stylish", "Great", "Gorgeous", "Timeless", "Nice")
-EXTRAS = (
-    "Smoke-free home.", "Pet-free home.", "Ships within two days.", "Fits true to size.",
-    "Happy to combine postage.", "Open to offers.", "Measurements on request.",
-    "From my own wardrobe.", "Freshly laundered.", "Great for everyday wear.",
-)  # fmt: skip
-TEMPLATES = (
-    "{adj} {mat} {item}, {cond}. Size {size}.",
-    "{Item} in {mat}. {Cond}. {extra}",
-    "Selling my {mat} {item}: {cond}. {extra} Size {size}.",
-    "{Cond}: {mat} {item}, size {size}. {extra}",
-    "{Mat} {item} - {cond}. {extra} {extra2}",
-    "{adj} {item}, {mat}. Condition: {cond}. Size {size}. {extra}",
-    "{mat} {item}, {cond}",
-    "{adj} {mat} {item} for sale. {Cond}. {extra} {extra2}",
-)
-
-
-def describe(category: str, material: str, condition: str, rng: np.random.Generator) -> str:
-    """One free-text description: the wording varies, the three facts it carries do not."""
-    words = {
-        "adj": _one(ADJECTIVES, rng),
-        "mat": _one(MATERIAL_WORDS[material], rng),
-        "item": _one(CATEGORY_WORDS[category], rng),
-        "cond": _one(CONDITION_WORDS[condition], rng),
-        "size": _one(SIZES.get(category, LETTER_SIZES), rng),
-        "extra": _one(EXTRAS, rng),
-        "extra2": _one(EXTRAS, rng),
-    }
-    words |= {key.capitalize(): value[:1].upper() + value[1:] for key, value in words.items()}
-    text = _one(TEMPLATES, rng).format(**words)
-    return text[:1].upper() + text[1:]
-
-
-def _one(options: tuple[str, ...], rng: np.random.Generator) -> str:
-    return options[int(rng.integers(len(options)))]
-
-
-def garble(text: str, rng: np.random.Generator) -> str:
-    """One or two slips of the kind real listings have: "WOOL", "Wool", "wol", shouting."""
-    for _ in range(int(rng.integers(1, 3))):
-        words = text.split(" ")
-        k = int(rng.integers(len(words)))
-        word, slip = words[k], int(rng.integers(6))
-        if slip == 0:
-            return text.upper()
-        if slip == 1:
-            return text.lower()
-        if slip == 2:
-            words[k] = word.upper()
-        elif slip == 3:
-            words[k] = word.capitalize()
-        elif len(word) >= 4:  # drop or swap inner letters: first and last stay, still readable
-            j = int(rng.integers(1, len(word) - 2))
-            swapped = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
-            words[k] = word[:j] + word[j + 1 :] if slip == 4 else swapped
-        text = " ".join(words)
-    return text
-
-
 # --- the dataset folder ---
 
 
@@ -468,15 +389,9 @@ def _prepare_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def _listings(latents: pd.DataFrame, seed: int) -> pd.DataFrame:
+def _listings(latents: pd.DataFrame, seed: int, language: str) -> pd.DataFrame:
     """The columns a model sees. Also marks in `latents` which descriptions carry slips."""
-    texts, slips = [], []
-    for i, row in enumerate(latents.itertuples(index=False)):
-        rng = np.random.default_rng([seed, i, 2])
-        text = describe(str(row.category), str(row.material), str(row.condition), rng)
-        slip = bool(row.has_text) and bool(rng.random() < SHARE_TYPO)
-        texts.append("" if not row.has_text else garble(text, rng) if slip else text)
-        slips.append(slip)
+    texts, slips = descriptions(latents, seed, language, SHARE_TYPO)
     latents["typo"] = slips
     return pd.DataFrame(
         {
@@ -521,9 +436,11 @@ def _readme(info: Mapping[str, Any]) -> str:
     damage = [(str(k), f"{d.effect:.2f}", f"{d.share:.0%}") for k, d in DAMAGE.items()]
     categories = [(n, f"{c.effect:+.2f}", f"{c.share:.0%}") for n, c in CATEGORIES.items()]
     rows, size, seed = info["rows"], info["photo_size"], info["seed"]
+    text = writer(info["language"])
     return f"""# Synthetic used-clothing listings
 
-{rows} second-hand clothing listings with {size} px photos, seed {seed}. Made by `training/synth.py`
+{rows} second-hand clothing listings with {size} px photos, seed {seed}, descriptions in
+{text.name}. Made by `training/synth.py`
 ({GENERATOR}) as Appraiser's sample data and test data: each input (brand, year, description,
 photo) carries price signal that no other input carries, some effects only appear when inputs
 are seen together, and the best achievable error is known.
@@ -537,7 +454,7 @@ are seen together, and the best achievable error is known.
 - `latent.csv`: the hidden factors of every row and `mu`, split into `mu_brand_year`,
   `mu_category`, `mu_text`, `mu_photo`, `mu_cross` (mu = b0 + their sum), and the noise `eps`.
   A model must never read it; it is there to check what a model learned.
-- `dataset.json`: generator, rows, seed, photo size, noise sigma, noise floor, formula.
+- `dataset.json`: generator, rows, seed, language, photo size, noise sigma, noise floor, formula.
 
 ## How a price is made
 
@@ -577,7 +494,15 @@ expectation given the category seen in the photo) and condition do; when neither
 category, it enters at its expectation too. About {SHARE_UNSEEN:.0%} of listings come from one-off
 labels seen nowhere else in the data; they all price as tier "independent", which a model can
 learn through its out-of-vocabulary brand slot. About {SHARE_NO_TEXT:.0%} of descriptions are
-empty and {SHARE_TYPO:.0%} of the rest carry a typo or odd capitalisation.
+empty and {SHARE_TYPO:.0%} of the rest carry a slip (see Descriptions).
+
+## Descriptions in {text.name}
+
+{fill(text.readme, 99)}
+
+The same seed gives the same prices, brands, years, photos and `latent.csv` in every language
+({", ".join(LANGUAGES)}): only `description` differs, and it carries the same category, material
+and condition whatever its language.
 
 ## Best achievable score
 

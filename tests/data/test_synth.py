@@ -13,7 +13,7 @@ from PIL import Image
 
 from models.features import decode_photo, read_photo_file
 from models.schema import Schema, clothing_schema
-from training import synth, synth_photos
+from training import synth, synth_photos, synth_text_en
 from training.synth import rmsle, sample_latents, write_synthetic_dataset
 
 pytestmark = pytest.mark.data
@@ -114,9 +114,9 @@ def test_descriptions_carry_category_material_and_condition(dataset: Path) -> No
     assert clean.sum() > 300
     for text, row in zip(listings["description"][clean], latent[clean].itertuples(), strict=True):
         lowered = text.lower()
-        assert any(w in lowered for w in synth.CATEGORY_WORDS[str(row.category)]), text
-        assert any(w in lowered for w in synth.MATERIAL_WORDS[str(row.material)]), text
-        assert any(w in lowered for w in synth.CONDITION_WORDS[str(row.condition)]), text
+        assert any(w in lowered for w in synth_text_en.CATEGORY_WORDS[str(row.category)]), text
+        assert any(w in lowered for w in synth_text_en.MATERIAL_WORDS[str(row.material)]), text
+        assert any(w in lowered for w in synth_text_en.CONDITION_WORDS[str(row.condition)]), text
         assert "{" not in text and "  " not in text, text
 
 
