@@ -28,6 +28,7 @@ from models.config import ModelConfig
 from models.inputs import model_inputs
 from models.layers import CalibratedQuantiles, Gate, OrderedQuantiles
 from models.schema import FeatureType, Schema
+from models.text_normal import NormaliseText, normalised_texts
 from models.wide import RidgeFit, fit_ridge, text_bag_of_words
 
 OUTPUT = "log_price_quantiles"
@@ -84,12 +85,15 @@ def _add_texts(
     graph: _Graph, schema: Schema, config: ModelConfig, train: pd.DataFrame, seed: int
 ) -> None:
     for i, feature in enumerate(schema.of_type(FeatureType.TEXT)):
-        texts = vocabulary_sample(train[feature.name], seed).tolist()
+        name = feature.name
+        raw = graph.inputs[name] = keras.Input(shape=(), dtype="string", name=name)
+        # one normalisation feeds both readers of the text (`models.text_normal`)
+        text = NormaliseText(name=f"{name}_normalised")(raw)
+        texts = normalised_texts(vocabulary_sample(train[name], seed).tolist())
         branch = text_branch(feature, config.text, texts, config.modality_dropout, seed + i)
-        raw = graph.inputs[feature.name] = branch.inputs[0]
-        graph.deep.append(branch(raw))
+        graph.deep.append(branch(text))
         if config.wide.enabled and config.wide.text_tokens:
-            graph.wide.append(text_bag_of_words(feature.name, config.wide.text_tokens, texts, raw))
+            graph.wide.append(text_bag_of_words(name, config.wide.text_tokens, texts, text))
 
 
 def vocabulary_sample(texts: pd.Series, seed: int) -> pd.Series:

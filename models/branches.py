@@ -25,9 +25,11 @@ Norm = type[keras.layers.Layer]  # a batch normalisation layer class
 def text_branch(
     feature: Feature, config: TextConfig, texts: Sequence[str], blank_rate: float, seed: int
 ) -> keras.Model:
-    """Text → token ids → embedding → stacked Conv1D → global max pool, plus a presence flag."""
+    """Text → token ids → embedding → stacked Conv1D → global max pool, plus a presence flag.
+
+    It reads text as `models.text_normal.NormaliseText` leaves it, and `texts` are too."""
     name = feature.name
-    raw = keras.Input(shape=(), dtype="string", name=name)
+    raw = keras.Input(shape=(), dtype="string", name=f"{name}_normalised")
     vectorizer = layers.TextVectorization(
         max_tokens=config.max_tokens,
         output_sequence_length=config.sequence_length,

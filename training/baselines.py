@@ -10,6 +10,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.architecture import VOCABULARY_SAMPLE
 from models.schema import FeatureType, Schema
+from models.text_normal import TOKEN_PATTERN, normalise
 from models.wide import RidgeFit, fit_ridge
 
 
@@ -30,6 +31,9 @@ def category_median(
 class LinearBaseline:
     """Ridge regression of log price on TF-IDF of the texts, one-hots and scaled numbers.
 
+    Texts are normalised and split as the model splits them (`models.text_normal`): words, and
+    each character of a script written without spaces.
+
     It reads the columns as the model's wide path does (categories and integers as one-hots,
     integers also as values, numbers as values and, when positive, as logs) and picks its
     penalty the same way, by generalised cross-validation on the training rows; but it is
@@ -42,7 +46,13 @@ class LinearBaseline:
     def __init__(self, schema: Schema, max_categories: int | None = None) -> None:
         self.schema = schema
         self.texts = {
-            f.name: TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.TEXT_FEATURES)
+            f.name: TfidfVectorizer(
+                ngram_range=(1, 2),
+                min_df=2,
+                max_features=self.TEXT_FEATURES,
+                preprocessor=normalise,
+                token_pattern=TOKEN_PATTERN,
+            )
             for f in schema.of_type(FeatureType.TEXT)
         }
         self.categorical = [
