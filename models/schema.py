@@ -6,6 +6,7 @@ training, validation, the HTTP request model and the batch reader are all built 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,17 @@ class Schema(BaseModel):
             if f.name == name:
                 return f
         raise KeyError(name)
+
+    def only(self, names: Sequence[str]) -> Schema:
+        """The schema cut to the features called `names`, in schema order; a SchemaError names
+        any that it does not have."""
+        unknown = [n for n in names if n not in {f.name for f in self.features}]
+        if unknown:
+            have = ", ".join(f.name for f in self.features)
+            raise SchemaError(f"features: {', '.join(unknown)} not in the schema (it has {have})")
+        return self.model_copy(
+            update={"features": tuple(f for f in self.features if f.name in names)}
+        )
 
     def to_yaml(self) -> str:
         """The schema as YAML text, as stored beside a dataset and inside a model."""

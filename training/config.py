@@ -105,6 +105,12 @@ class TrainConfig(BaseModel):
         "from, so a job whose worker was killed resumes from its last epoch when restarted. "
         "Every worker must read the same folder (a shared volume, or object storage).",
     )
+    features: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Train on these features of the dataset's schema only (default: every "
+        "one), e.g. [description] for a text-only model; the rest of the listing is ignored.",
+    )
     mixed_precision: bool = Field(
         default=False, description="Compute in float16 on GPUs (variables stay float32)."
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -109,12 +109,16 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DatasetError(f"{path.name}: cannot be read as a table: {exc}") from exc
 
 
-def read_dataset(folder: Path, *, check_photos: bool = True) -> Dataset:
-    """Read and validate a dataset folder; raises DatasetError when it is not usable at all."""
+def read_dataset(
+    folder: Path, *, check_photos: bool = True, features: Sequence[str] | None = None
+) -> Dataset:
+    """Read and validate a dataset folder, cut to `features` when given (the others are neither
+    read nor checked); raises DatasetError when it is not usable at all."""
     if not folder.is_dir():
         raise DatasetError(f"{folder}: not a folder")
     try:
         schema = Schema.load(folder)
+        schema = schema.only(features) if features else schema
     except SchemaError as exc:
         raise DatasetError(f"invalid schema.yaml: {exc}") from exc
     raw = read_table(listings_path(folder))

@@ -91,7 +91,7 @@ def train(folder: Path, config: TrainConfig, verbose: int | str = "auto") -> Tra
     require_devices(config.device)
     devices = ", ".join(device_names(config.strategy))
     seed_everything(config.seed)
-    dataset = read_dataset(folder)
+    dataset = read_dataset(folder, features=config.features)
     if dataset.report.usable < MIN_ROWS:
         raise DatasetError(
             f"{folder}: {dataset.report.usable} usable rows; training needs at least {MIN_ROWS}"

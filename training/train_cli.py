@@ -43,6 +43,13 @@ def train(
         str | None,
         typer.Option(help="auto (GPUs when seen, else the CPU) or gpu (stop if none is seen)."),
     ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated features of the schema to train on, e.g. description (a "
+            "text-only model); default every one."
+        ),
+    ] = None,
     backup_dir: Annotated[
         str | None,
         typer.Option(
@@ -65,6 +72,7 @@ def train(
             strategy=strategy,
             device=device,
             backup_dir=backup_dir,
+            features=features and [name.strip() for name in features.split(",")],
         )
         if cfg.strategy == "multi_worker":
             cluster_task(os.environ)

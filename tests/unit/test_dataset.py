@@ -196,3 +196,21 @@ def test_check_command_exits_1_on_invalid_schema(tiny_dataset: Path) -> None:
     result = CliRunner().invoke(app, ["data", "check", str(tiny_dataset)])
     assert result.exit_code == 1
     assert "not valid YAML" in result.output
+
+
+def test_features_cut_the_schema_and_skip_the_rest(tiny_dataset: Path) -> None:
+    """`features` (the training config's): a text-only read neither checks nor keeps the photo,
+    so a photo file gone missing is no problem of it."""
+    _edit(tiny_dataset, _first_photo_row(tiny_dataset), "photo", "photos/missing.jpg")
+    dataset = read_dataset(tiny_dataset, features=["description"])
+    assert [f.name for f in dataset.schema.features] == ["description"]
+    assert "photo" not in dataset.frame.columns
+    assert dataset.report.problems == []
+    with pytest.raises(DatasetError, match=r"features: colour not in the schema \(it has brand"):
+        read_dataset(tiny_dataset, features=["description", "colour"])
+
+
+def test_train_cli_names_an_unknown_feature(tiny_dataset: Path) -> None:
+    result = CliRunner().invoke(app, ["train", str(tiny_dataset), "--features", "colour"])
+    assert result.exit_code == 1
+    assert "features: colour not in the schema" in result.output
