@@ -40,7 +40,9 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         import keras
 
-        import models.layers  # noqa: F401  (registers the custom layers before loading)
+        # registers the custom layers before loading
+        import models.layers
+        import models.text_normal  # noqa: F401
 
         self.keras_model = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
         text = Path(context.artifacts[SCHEMA_ARTIFACT]).read_text(encoding="utf-8")

@@ -19,7 +19,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-PACKAGE = "appraiser"
+from models.layers import PACKAGE
 
 # Scripts written without spaces between words or morphemes: Thai, Lao, Myanmar, Hangul jamo,
 # Khmer, kana, compatibility jamo, CJK ideographs (and their extensions), Hangul syllables.
