@@ -59,7 +59,11 @@ def build_model(
         raw = _head(x, config, _starting_bias(config, float(np.median(log_prices))))
         return _model(graph.inputs, raw, config)
     wide = graph.wide
-    features = layers.Concatenate(name="wide_features")(wide) if len(wide) > 1 else wide[0]
+    features = (
+        layers.Concatenate(name="wide_features", dtype="float32")(wide)
+        if len(wide) > 1
+        else wide[0]
+    )
     # float32 under mixed precision too: float16 would round a log price of 12 by about 1%.
     linear = layers.Dense(
         len(config.quantiles), name=WIDE, trainable=config.wide.trainable, dtype="float32"

@@ -20,6 +20,9 @@ from models.layers import BlankPhoto, BlankText, FusedBatchNormalization, Log, P
 from models.schema import Feature, FeatureType
 
 Norm = type[keras.layers.Layer]  # a batch normalisation layer class
+# Preprocessing computes in float32 under mixed precision too: float16 ends at 65504, so a raw
+# area or mileage would become inf, and it would round a year's scaled value to 3 digits.
+PRE = "float32"
 
 
 def text_branch(
@@ -160,7 +163,7 @@ def tabular_encoder(
         raw, encoded = _encode_tabular(feature, columns[feature.name], config)
         inputs[feature.name] = raw
         parts.extend(encoded)
-    x = layers.Concatenate()(parts) if len(parts) > 1 else parts[0]
+    x = layers.Concatenate(dtype=PRE)(parts) if len(parts) > 1 else parts[0]
     return keras.Model(inputs, x, name="tabular_encoder")
 
 
@@ -200,22 +203,24 @@ def _encode_tabular(
             output_mode="one_hot",
             name=f"{name}_onehot",
         )
-        scaled = layers.Rescaling(1.0 / max(high - low, 1), offset=-low / max(high - low, 1))
+        scaled = layers.Rescaling(
+            1.0 / max(high - low, 1), offset=-low / max(high - low, 1), dtype=PRE
+        )
         # Rescaling casts to float: the ordinal value lets the model share strength across years.
-        return raw, [lookup(raw), scaled(layers.Reshape((1,))(raw))]
+        return raw, [lookup(raw), scaled(layers.Reshape((1,), dtype=PRE)(raw))]
     raw = keras.Input(shape=(), dtype="float32", name=name)
-    column = layers.Reshape((1,))(raw)
+    column = layers.Reshape((1,), dtype=PRE)(raw)
     numbers = np.asarray(values, dtype="float32").reshape(-1, 1)
     encoded = [_normalised(column, numbers, f"{name}_norm")]
     if feature.min is not None and feature.min > 0:
         # A positive quantity (an area, a weight) moves price by ratios: its log is what a
         # log-price head can use in a straight line.
-        logs = Log(name=f"{name}_log")(column)
+        logs = Log(name=f"{name}_log", dtype=PRE)(column)
         encoded.append(_normalised(logs, np.log(numbers), f"{name}_log_norm"))
     return raw, encoded
 
 
 def _normalised(x: Any, values: np.ndarray, name: str) -> Any:
-    norm = layers.Normalization(axis=-1, name=name)
+    norm = layers.Normalization(axis=-1, name=name, dtype=PRE)
     norm.adapt(values)
     return norm(x)

@@ -98,13 +98,18 @@ class Log(keras.layers.Layer):
         return input_shape
 
 
+_FUSED_DTYPES = (tf.float32, tf.float16, tf.bfloat16)  # what FusedBatchNormV3 takes as maps
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class FusedBatchNormalization(keras.layers.BatchNormalization):
-    """Batch normalisation of channels-last float32 maps through TensorFlow's fused kernel.
+    """Batch normalisation of channels-last maps through TensorFlow's fused kernel.
 
     Keras 3 builds batch normalisation from a dozen small ops; the fused kernel and its
     gradient read each feature map once (see docs/benchmarks.md for the training speed-up).
-    Anything else (a mask, renorm, another layout or dtype) takes Keras's own path.
+    Under mixed precision the maps are float16 (or bfloat16) and the kernel keeps its scale,
+    offset and statistics in float32, as Keras does. Anything else (a mask, renorm, another
+    layout) takes Keras's own path.
     """
 
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
@@ -131,7 +136,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             mask is None
             and len(inputs.shape) == 4
             and self.axis in (3, -1)
-            and inputs.dtype == tf.float32
+            and inputs.dtype in _FUSED_DTYPES
             and self.center
             and self.scale
             and not self.renorm

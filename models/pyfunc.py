@@ -43,8 +43,10 @@ class AppraiserModel(mlflow.pyfunc.PythonModel):
         # registers the custom layers before loading
         import models.layers
         import models.text_normal  # noqa: F401
+        from models.precision import in_float32
 
-        self.keras_model = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
+        saved = keras.models.load_model(context.artifacts[KERAS_ARTIFACT], compile=False)
+        self.keras_model = in_float32(saved)
         text = Path(context.artifacts[SCHEMA_ARTIFACT]).read_text(encoding="utf-8")
         self.schema = Schema.from_yaml(text)
         folder = context.artifacts.get(EXPLANATION_ARTIFACT)

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from models.precision import every_layer
+
 log = logging.getLogger(__name__)
 
 VALIDATION_BATCH = 256
@@ -75,7 +77,7 @@ def average_moving_statistics(model: keras.Model) -> None:
     """Set every replica's moving means and variances to their mean over all replicas."""
     variables = [
         variable
-        for layer in _layers(model)
+        for layer in every_layer(model)
         if isinstance(layer, keras.layers.BatchNormalization)
         for variable in (layer.moving_mean, layer.moving_variance)
     ]
@@ -192,7 +194,7 @@ def require_same_model(model: keras.Model) -> None:
     """After it is built: fail on every worker when their models' weights or adapted
     vocabularies differ (the same rows, config and seed should give the same model)."""
     parts: list[Any] = [np.ascontiguousarray(w).tobytes() for w in model.get_weights()]
-    for layer in _layers(model):
+    for layer in every_layer(model):
         vocabulary = getattr(layer, "get_vocabulary", None)
         if callable(vocabulary):
             parts.append("\n".join(map(str, vocabulary())))
@@ -220,15 +222,6 @@ def _digest(*parts: Any) -> bytes:
         else:
             digest.update(repr(part).encode())
     return digest.digest()
-
-
-def _layers(model: keras.Model) -> list[keras.layers.Layer]:
-    found: list[keras.layers.Layer] = []
-    for layer in model.layers:
-        found.append(layer)
-        if isinstance(layer, keras.Model):
-            found.extend(_layers(layer))
-    return found
 
 
 def fit_key(*parts: Any) -> str:
