@@ -89,7 +89,7 @@ class LinearBaseline:
         chunks = (
             (self._matrix(train.iloc[i : i + _CHUNK]).toarray(), y[i : i + _CHUNK]) for i in rows
         )
-        self.ridge = fit_ridge(chunks)
+        self.ridge = fit_ridge(chunks, in_place=True)
         return self
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:

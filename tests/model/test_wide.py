@@ -23,9 +23,11 @@ def _regression(n: int, p: int, noise: float, seed: int = 0) -> tuple[np.ndarray
     return x, 3.0 + x @ rng.normal(size=p) + rng.normal(0, noise, n)
 
 
-def test_ridge_from_batches_equals_scikit_learn_at_the_chosen_penalty() -> None:
+@pytest.mark.parametrize("in_place", [False, True])
+def test_ridge_from_batches_equals_scikit_learn_at_the_chosen_penalty(in_place: bool) -> None:
     x, y = _regression(500, 12, noise=1.0)
-    fit = fit_ridge((x[i : i + 64], y[i : i + 64]) for i in range(0, 500, 64))
+    batches = [(x[i : i + 64], y[i : i + 64]) for i in range(0, 500, 64)]
+    fit = fit_ridge(batches, in_place)
     reference = Ridge(alpha=fit.alpha).fit(x, y)
     np.testing.assert_allclose(fit.coef, reference.coef_, rtol=1e-6, atol=1e-8)
     assert fit.intercept == pytest.approx(reference.intercept_)
