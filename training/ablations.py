@@ -54,7 +54,9 @@ class Ablations:
     def __init__(
         self, schema: Schema, splits: Splits, config: TrainConfig, progress: bool = False
     ) -> None:
-        self.splits, self.config, self.progress = splits, config, progress
+        self.splits, self.progress = splits, progress
+        epochs = config.ablation_epochs or config.epochs
+        self.config = config.model_copy(update={"epochs": epochs})
         self.models: list[Ablation] = []
         for name, sub in modality_schemas(schema).items():
             keras.utils.set_random_seed(config.seed)

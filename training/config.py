@@ -64,6 +64,14 @@ class TrainConfig(BaseModel):
         "learning rate times this (biases and normalisation parameters are spared).",
     )
     patience: int = Field(default=5, ge=1, description="Epochs without improvement to stop.")
+    ablation_epochs: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Most epochs for the single-branch ablations, their schedule fitted to it "
+        "(None: `epochs`). They train beside the joint model and share its cores, so on a big "
+        "dataset this sets the whole run's time more than their accuracy does.",
+    )
     lr_schedule: Literal["cosine", "plateau"] = Field(
         default="cosine",
         description="cosine: decay to zero over `epochs`; plateau: halve after `lr_patience` "

@@ -64,10 +64,12 @@ def write_report(path: Path, folder: Path, config: TrainConfig, result: TrainRes
     if result.comparison.fusion_weights:
         weights = ", ".join(f"{k} {v:.2f}" for k, v in result.comparison.fusion_weights.items())
         lines += [f"Late-fusion weights fitted on validation: {weights}.", ""]
+    ablations = config.ablation_epochs
+    epochs = f"{config.epochs} ({ablations} for the ablations)" if ablations else config.epochs
     lines += [
         f"The registered model trained in {result.fit_seconds / 60:.1f} minutes; the whole run "
         f"(every contender, {'every fold, ' if result.folds else ''}logging) took "
-        f"{result.seconds / 60:.1f}. Epochs at most {config.epochs}, batch "
+        f"{result.seconds / 60:.1f}. Epochs at most {epochs}, batch "
         f"{config.batch_size}, seed {config.seed}; run `{result.run_id}`, registered version "
         f"{result.registered_version}; champion: {result.champion_reason}.",
         "",
