@@ -20,7 +20,7 @@ from training.compare import JOINT
 from training.config import TrainConfig
 from training.evaluation import Evaluation, evaluate
 from training.pipeline import TrainResult, train
-from training.tracking import CHAMPION, promote_if_better
+from training.tracking import CHAMPION, model_requirements, promote_if_better
 
 pytestmark = pytest.mark.integration
 NAME = "appraiser-test"
@@ -53,6 +53,9 @@ def test_first_run_is_registered_and_champion(
     params = mlflow.MlflowClient(f"sqlite:///{store / 'mlflow.db'}").get_run(first.run_id)
     assert params.data.params["devices"] == "/device:CPU:0"
     assert (store / "mlflow.db").is_file() and (store / "mlartifacts").is_dir()
+    # the logged model's environment is the given pins, not MLflow's guess
+    files = (store / "mlartifacts").rglob("requirements.txt")
+    assert {tuple(f.read_text().split()) for f in files} == {tuple(model_requirements())}
     names = {s.name for s in first.comparison.scores}
     assert {
         "joint model",

@@ -1,0 +1,48 @@
+"""The logged model's pip requirements are given, so they must cover what models/ imports."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+
+from training.tracking import MODEL_DISTRIBUTIONS, model_requirements
+
+pytestmark = pytest.mark.unit
+MODELS = Path(__file__).resolve().parents[2] / "models"
+
+
+def _imported_top_level(folder: Path) -> set[str]:
+    """The top-level names every module in `folder` imports (absolute imports only)."""
+    names: set[str] = set()
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def test_every_third_party_import_of_the_model_is_a_listed_distribution() -> None:
+    owners = metadata.packages_distributions()
+    third_party = _imported_top_level(MODELS) - set(sys.stdlib_module_names) - {"models"}
+    assert third_party, "no imports found: the scan is broken"
+    listed = {canonicalize_name(name) for name in MODEL_DISTRIBUTIONS}
+    missing = {
+        module: owners.get(module)
+        for module in third_party
+        if not {canonicalize_name(d) for d in owners.get(module, [])} & listed
+    }
+    assert not missing, f"models/ imports these; add their distribution: {missing}"
+
+
+def test_requirements_pin_the_installed_versions() -> None:
+    pins = dict(line.split("==") for line in model_requirements())
+    assert pins["tensorflow"] == metadata.version("tensorflow")
+    assert pins["pillow"] == metadata.version("pillow")
+    assert set(pins) == set(MODEL_DISTRIBUTIONS)
