@@ -90,8 +90,15 @@ def signature(schema: Schema) -> ModelSignature:
 
 
 def model_requirements() -> list[str]:
-    """`MODEL_DISTRIBUTIONS` pinned to the versions installed here, which trained the model."""
-    return [f"{name}=={metadata.version(name)}" for name in MODEL_DISTRIBUTIONS]
+    """`MODEL_DISTRIBUTIONS` pinned to the versions installed here, which trained the model; one
+    that is not installed (this project run from its source without `pip install`) is left out."""
+    pins = []
+    for name in MODEL_DISTRIBUTIONS:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
 
 
 def log_model(

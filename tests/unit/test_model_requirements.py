@@ -46,3 +46,17 @@ def test_requirements_pin_the_installed_versions() -> None:
     assert pins["tensorflow"] == metadata.version("tensorflow")
     assert pins["pillow"] == metadata.version("pillow")
     assert set(pins) == set(MODEL_DISTRIBUTIONS)
+
+
+def test_a_distribution_not_installed_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the source without `pip install`, training still logs its model."""
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name == "appraiser":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    names = [line.split("==")[0] for line in model_requirements()]
+    assert names == [n for n in MODEL_DISTRIBUTIONS if n != "appraiser"]
