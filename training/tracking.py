@@ -29,8 +29,8 @@ FINGERPRINT = "data.fingerprint"  # run param: hash of the schema and the usable
 PROTOCOL = "evaluation"  # run tag: holdout, or k-fold cross-validation
 LOCAL_ARTIFACTS = "mlartifacts"
 # The distributions the logged model imports (models/ and what it imports; tests check the list).
-# Given, not inferred: MLflow's inference loads the model in a new Python, 18 s of a 51 s tiny
-# run, and its guess left out tensorflow, pillow, pyarrow and faiss-cpu.
+# Given, not inferred: MLflow's inference loads the model in a new Python at every run, and its
+# guess left out tensorflow, pillow, pyarrow and faiss-cpu.
 MODEL_DISTRIBUTIONS = (
     "appraiser",
     "mlflow",

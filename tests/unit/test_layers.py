@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+
+from tests.imports import imports
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,16 +21,6 @@ FORBIDDEN = {
 }
 
 
-def _imports(path: Path) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module)
-    return names
-
-
 @pytest.mark.parametrize("folder", sorted(FORBIDDEN))
 def test_a_layer_imports_only_what_it_may(folder: str) -> None:
     files = sorted((ROOT / folder).rglob("*.py"))
@@ -37,7 +28,7 @@ def test_a_layer_imports_only_what_it_may(folder: str) -> None:
     wrong = {
         f"{path.relative_to(ROOT)}: {name}"
         for path in files
-        for name in _imports(path)
+        for name in imports(path)
         for banned in FORBIDDEN[folder]
         if name == banned or name.startswith(banned + ".")
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -10,27 +9,17 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
+from tests.imports import imports
 from training.tracking import MODEL_DISTRIBUTIONS, model_requirements
 
 pytestmark = pytest.mark.unit
 MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
-def _imported_top_level(folder: Path) -> set[str]:
-    """The top-level names every module in `folder` imports (absolute imports only)."""
-    names: set[str] = set()
-    for path in folder.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module.split(".")[0])
-    return names
-
-
 def test_every_third_party_import_of_the_model_is_a_listed_distribution() -> None:
     owners = metadata.packages_distributions()
-    third_party = _imported_top_level(MODELS) - set(sys.stdlib_module_names) - {"models"}
+    imported = {name.split(".")[0] for path in MODELS.rglob("*.py") for name in imports(path)}
+    third_party = imported - set(sys.stdlib_module_names) - {"models"}
     assert third_party, "no imports found: the scan is broken"
     listed = {canonicalize_name(name) for name in MODEL_DISTRIBUTIONS}
     missing = {
